@@ -1,0 +1,48 @@
+# Cascade: one Makefile for people and CI alike.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+VENV      := .venv
+FUNCTIONS := $(notdir $(wildcard functions/*))
+GOTEST    := go test -count=1 -timeout 20m
+
+# Nothing we run phones home or probes for cloud credentials.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export AWS_EC2_METADATA_DISABLED := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: run test bench fuzz lint build clean
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## run: start the local stack and run the demo campaign.
+run: $(VENV)/.installed
+	go run ./cmd/devstack
+
+## test: vet, then every test with a moto server on loopback.
+test: $(VENV)/.installed
+	go vet ./...
+	go run ./cmd/withmoto $(GOTEST) ./...
+
+## lint: formatting, vet and staticcheck.
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+## build: every function to dist/<name>/bootstrap for Lambda (arm64).
+build: $(FUNCTIONS:%=dist/%/bootstrap)
+
+dist/%/bootstrap: FORCE
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc \
+		-trimpath -ldflags='-s -w' -o $@ ./functions/$*
+
+clean:
+	rm -rf dist cdk.out
+
+.PHONY: FORCE
+FORCE:
