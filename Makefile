@@ -19,12 +19,19 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# npm's folder gets a go.mod of its own so that ./... never walks into it
+# (aws-cdk ships Go template files that do not compile).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	printf 'module ignored/node_modules\n' > node_modules/go.mod
+	touch $@
+
 ## run: start the local stack and run the demo campaign.
 run: $(VENV)/.installed
 	go run ./cmd/devstack
 
 ## test: vet, then every test with a moto server on loopback.
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed
 	go vet ./...
 	go run ./cmd/withmoto $(GOTEST) ./...
 
