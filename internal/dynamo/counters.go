@@ -1,0 +1,154 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cascade-oss/cascade/internal/status"
+)
+
+// Counters maps a counter's name to its value. Channel counters are
+// named for statuses (queued, submitted, sent, delivered, read,
+// failed), failure classes (fc_<class>), provider codes (code_<code>),
+// movedOn, afterFallback and delivery-latency buckets (lat_<ms>).
+// Campaign counters are recipients, rejected, reached, reached_<ch>,
+// unreached and unreached_<why>.
+type Counters map[string]int64
+
+// Scope names the counters of the whole campaign, beside the channels.
+const Scope = "campaign"
+
+// Names of counters that are not statuses.
+const (
+	MovedOn       = "movedOn"
+	AfterFallback = "afterFallback"
+	Recipients    = "recipients"
+	Rejected      = "rejected"
+	Reached       = "reached"
+	Unreached     = "unreached"
+)
+
+func failClassCounter(class string) string { return "fc_" + class }
+
+// failCodeCounter keeps the counter name to safe characters, since a
+// provider code comes from outside.
+func failCodeCounter(code string) string {
+	var b strings.Builder
+	for _, r := range code {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 24 {
+			break
+		}
+	}
+	return "code_" + b.String()
+}
+
+// LatencyBuckets are the upper bounds, in milliseconds, of the time
+// from queued to delivered that counters keep, so statistics can give a
+// median and a 90th percentile without scanning attempts.
+var LatencyBuckets = []int64{
+	250, 500, 1000, 2000, 5000, 10000, 30000, 60000,
+	120000, 300000, 600000, 1800000, 3600000, 86400000,
+}
+
+func latencyCounter(channel string, ms int64) string {
+	for _, b := range LatencyBuckets {
+		if ms <= b {
+			return "lat_" + strconv.FormatInt(b, 10)
+		}
+	}
+	return "lat_inf"
+}
+
+// deliveryMillis is the queued-to-delivered time of an attempt whose
+// change counts delivered.
+func deliveryMillis(a Attempt, ch status.Change, at time.Time) (int64, bool) {
+	for _, st := range ch.Counted {
+		if st == status.Delivered {
+			q, ok := parseStamp(a.Times[string(status.Queued)])
+			if !ok {
+				return 0, false
+			}
+			// Round-trip through a stamp so a recount of the stored
+			// times lands in the same bucket.
+			d, _ := parseStamp(stamp(at))
+			ms := d.Sub(q).Milliseconds()
+			return max(ms, 0), true
+		}
+	}
+	return 0, false
+}
+
+// counterAdd is the transaction item that adds adds to one shard of a
+// campaign's counters for scope (a channel, or Scope).
+func (s *Store) counterAdd(campaign, scope string, shard int, adds map[string]int64) types.TransactWriteItem {
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{}
+	var parts []string
+	for i, name := range sortedKeys(adds) {
+		names[fmt.Sprintf("#c%d", i)] = name
+		vals[fmt.Sprintf(":c%d", i)] = num(adds[name])
+		parts = append(parts, fmt.Sprintf("#c%d :c%d", i, i))
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(counterPK(campaign, shard), channelSK(scope)),
+		UpdateExpression:          aws.String("ADD " + strings.Join(parts, ", ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals,
+	}}
+}
+
+// Counters sums a campaign's counter shards, per scope (each channel,
+// and Scope for the campaign as a whole).
+func (s *Store) Counters(ctx context.Context, campaign string) (map[string]Counters, error) {
+	out := map[string]Counters{}
+	for n := 0; n < s.shards; n++ {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(s.table),
+			KeyConditionExpression: aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(counterPK(campaign, n)),
+			},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read counters of %s: %w", campaign, err)
+		}
+		for _, item := range res.Items {
+			addItem(out, item)
+		}
+	}
+	return out, nil
+}
+
+// addItem adds one counter item's numbers to out.
+func addItem(out map[string]Counters, item map[string]types.AttributeValue) {
+	sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+	if sk == nil {
+		return
+	}
+	scope := strings.TrimPrefix(sk.Value, "CH#")
+	if out[scope] == nil {
+		out[scope] = Counters{}
+	}
+	for name, v := range item {
+		n, ok := v.(*types.AttributeValueMemberN)
+		if !ok {
+			continue
+		}
+		i, err := strconv.ParseInt(n.Value, 10, 64)
+		if err == nil {
+			out[scope][name] += i
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Recipient is one valid, deduplicated audience member of a campaign
+// and, once the cascade ends, its outcome.
+type Recipient struct {
+	PK        string            `dynamodbav:"pk"`
+	SK        string            `dynamodbav:"sk"`
+	Kind      string            `dynamodbav:"kind"`
+	Campaign  string            `dynamodbav:"campaign"`
+	Phone     string            `dynamodbav:"phone"`
+	Row       int               `dynamodbav:"row"`
+	Vars      map[string]string `dynamodbav:"vars,omitempty"`
+	Added     string            `dynamodbav:"addedAt"`
+	Outcome   string            `dynamodbav:"outcome,omitempty"` // delivered or unreached
+	ReachedOn string            `dynamodbav:"reachedOn,omitempty"`
+	Why       string            `dynamodbav:"why,omitempty"`
+	EndedAt   string            `dynamodbav:"endedAt,omitempty"`
+}
+
+// RejectedRow is an audience row that was refused, kept for the report.
+type RejectedRow struct {
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Kind     string `dynamodbav:"kind"`
+	Campaign string `dynamodbav:"campaign"`
+	Row      int    `dynamodbav:"row"`
+	Raw      string `dynamodbav:"raw"`
+	Reason   string `dynamodbav:"reason"`
+}
+
+// Outcomes of a recipient's journey.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeUnreached = "unreached"
+)
+
+// AddRecipient stores a valid recipient and counts it, once. When the
+// number is already a recipient from another row, the row is a
+// duplicate: it returns that row's number and false. When it is there
+// from this very row (a redelivered chunk), it returns true and counts
+// nothing, so the caller may start its cascade again safely.
+func (s *Store) AddRecipient(ctx context.Context, r Recipient) (dupOf int, added bool, err error) {
+	r.PK, r.SK, r.Kind = campaignPK(r.Campaign), recipientSK(r.Phone), "recipient"
+	r.Added = stamp(time.Time{})
+	item, err := attributevalue.MarshalMap(r)
+	if err != nil {
+		return 0, false, fmt.Errorf("marshal recipient: %w", err)
+	}
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}
+	count := s.counterAdd(r.Campaign, Scope, s.shardOf(r.Phone),
+		map[string]int64{Recipients: 1})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{put, count},
+	})
+	if err == nil {
+		return 0, true, nil
+	}
+	if !conditionFailed(err) {
+		return 0, false, fmt.Errorf("add recipient: %w", err)
+	}
+	var got Recipient
+	if err := s.get(ctx, r.PK, r.SK, &got); err != nil {
+		return 0, false, fmt.Errorf("read existing recipient: %w", err)
+	}
+	if got.Row == r.Row {
+		return 0, true, nil
+	}
+	return got.Row, false, nil
+}
+
+// AddRejected stores a refused audience row with its reason and counts
+// it, once per row.
+func (s *Store) AddRejected(ctx context.Context, campaign string, row int, raw, reason string) error {
+	item, err := attributevalue.MarshalMap(RejectedRow{
+		PK: campaignPK(campaign), SK: rejectedSK(row), Kind: "rejected",
+		Campaign: campaign, Row: row, Raw: raw, Reason: reason,
+	})
+	if err != nil {
+		return fmt.Errorf("marshal rejected row: %w", err)
+	}
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}
+	count := s.counterAdd(campaign, Scope, s.shardOf(rejectedSK(row)),
+		map[string]int64{Rejected: 1})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{put, count},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("add rejected row %d: %w", row, err)
+	}
+	return nil
+}
+
+// Recipient reads one recipient of a campaign.
+func (s *Store) Recipient(ctx context.Context, campaign, e164 string) (Recipient, error) {
+	var r Recipient
+	if err := s.get(ctx, campaignPK(campaign), recipientSK(e164), &r); err != nil {
+		return Recipient{}, fmt.Errorf("get recipient: %w", err)
+	}
+	return r, nil
+}
+
+// SetOutcome records how a recipient's journey ended and counts it,
+// once: a repeated outcome message writes nothing.
+func (s *Store) SetOutcome(ctx context.Context, campaign, e164, outcome, channel, why string, at time.Time) error {
+	names := map[string]string{"#o": "outcome"}
+	vals := map[string]types.AttributeValue{
+		":o": str(outcome), ":at": str(stamp(at)),
+	}
+	set := "SET #o = :o, endedAt = :at"
+	adds := map[string]int64{}
+	switch outcome {
+	case OutcomeDelivered:
+		set += ", reachedOn = :ch"
+		vals[":ch"] = str(channel)
+		adds[Reached] = 1
+		adds[Reached+"_"+channel] = 1
+	default:
+		set += ", why = :why"
+		vals[":why"] = str(why)
+		adds[Unreached] = 1
+		adds[Unreached+"_"+why] = 1
+	}
+	update := types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key(campaignPK(campaign), recipientSK(e164)),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(#o)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals,
+	}}
+	count := s.counterAdd(campaign, Scope, s.shardOf(e164), adds)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{update, count},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("set outcome: %w", err)
+	}
+	return nil
+}
+
+// MarkMovedOn records, once, that the cascade left an attempt for the
+// next step, and counts it on the attempt's channel. It is a no-op when
+// the attempt is missing (its sender never ran before the timeout) or
+// already marked.
+func (s *Store) MarkMovedOn(ctx context.Context, k AttemptKeyOf) error {
+	return s.flag(ctx, k, "movedOn", MovedOn)
+}
+
+// MarkAfterFallback records, once, that an attempt was delivered after
+// the cascade had stopped waiting for it, and counts it.
+func (s *Store) MarkAfterFallback(ctx context.Context, k AttemptKeyOf) error {
+	return s.flag(ctx, k, "afterFallback", AfterFallback)
+}
+
+func (s *Store) flag(ctx context.Context, k AttemptKeyOf, attr, counter string) error {
+	a, err := s.Attempt(ctx, k)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	update := types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       k.key(),
+		UpdateExpression:          aws.String("SET #f = :t"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(#f)"),
+		ExpressionAttributeNames:  map[string]string{"#f": attr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+	}}
+	count := s.counterAdd(a.Campaign, a.Channel, a.Shard, map[string]int64{counter: 1})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{update, count},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("mark %s: %w", attr, err)
+	}
+	return nil
+}
