@@ -195,3 +195,70 @@ func (s *Store) flag(ctx context.Context, k AttemptKeyOf, attr, counter string) 
 	}
 	return nil
 }
+
+// MarkCallback records, once, that the cascade was told an attempt's
+// terminal status. It reports whether this call was the first, so a
+// retried stream batch can tell its own earlier callback from a task
+// that timed out.
+func (s *Store) MarkCallback(ctx context.Context, k AttemptKeyOf, at time.Time) (first bool, err error) {
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 k.key(),
+		UpdateExpression:    aws.String("SET callbackAt = :at"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(callbackAt)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": str(stamp(at)),
+		},
+	})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark callback: %w", err)
+	}
+	return true, nil
+}
+
+// ClaimChunk records, once, that the fan-out chunk starting at row has
+// been handed on. Only the first caller enqueues it, so a redelivered
+// chunk never doubles the chain of chunks behind it.
+func (s *Store) ClaimChunk(ctx context.Context, campaign string, row int) (bool, error) {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			AttrPK: str(campaignPK(campaign)),
+			AttrSK: str(fmt.Sprintf("F#%08d", row)),
+			"kind": str("chunk"),
+		},
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim chunk %d: %w", row, err)
+	}
+	return true, nil
+}
+
+// Park keeps a verified webhook body that could not be parsed, for a
+// person to look at; it expires after the pending events' time.
+func (s *Store) Park(ctx context.Context, channel, tenant, body, reason string) error {
+	now := time.Now()
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			AttrPK:        str("PARK#" + channel),
+			AttrSK:        str(stamp(now) + "#" + fmt.Sprint(now.UnixNano())),
+			"kind":        str("parked"),
+			"tenant":      str(tenant),
+			"body":        str(body),
+			"reason":      str(reason),
+			AttrExpiresAt: num(now.Add(pendingTTL).Unix()),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("park webhook: %w", err)
+	}
+	return nil
+}
