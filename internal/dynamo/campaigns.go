@@ -135,3 +135,31 @@ func (s *Store) Channel(ctx context.Context, tenant, ch string) (ChannelConfig, 
 	}
 	return c, nil
 }
+
+// SetAudienceKey points a draft campaign's audience at an uploaded CSV.
+func (s *Store) SetAudienceKey(ctx context.Context, tenant, id, key string) error {
+	c, err := s.Campaign(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	c.Audience = campaign.Audience{S3Key: key}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("marshal campaign: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       keyOf(tenantPK(tenant), campaignSK(id)),
+		UpdateExpression:          aws.String("SET doc = :d"),
+		ConditionExpression:       aws.String("#st = :draft"),
+		ExpressionAttributeNames:  map[string]string{"#st": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(string(doc)), ":draft": str(string(campaign.Draft))},
+	})
+	if conditionFailed(err) {
+		return fmt.Errorf("set audience of %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("set audience of %s: %w", id, err)
+	}
+	return nil
+}

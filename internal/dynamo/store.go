@@ -133,3 +133,6 @@ func conditionFailed(err error) bool {
 	}
 	return false
 }
+
+// keyOf is key under a name that a parameter called key cannot shadow.
+func keyOf(pk, sk string) map[string]types.AttributeValue { return key(pk, sk) }

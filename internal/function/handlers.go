@@ -1,0 +1,42 @@
+package function
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cascade-oss/cascade/internal/api"
+	"github.com/cascade-oss/cascade/internal/callback"
+	"github.com/cascade-oss/cascade/internal/fanout"
+	"github.com/cascade-oss/cascade/internal/outcome"
+)
+
+// API builds the HTTP API's handler.
+func API(c Config, cl Clients, log *slog.Logger) *api.API {
+	links := api.S3Links{Presign: s3.NewPresignClient(cl.S3), Bucket: c.Bucket}
+	return api.New(api.Config{
+		WebhookURLs: map[string]string{
+			"whatsapp": c.WebhookWhatsApp, "rcs": c.WebhookRCS, "sms": c.WebhookSMS,
+		},
+		UploadTTL: 15 * time.Minute,
+	}, cl.store(c), cl.secrets(c),
+		api.QueueLauncher{SQS: cl.SQS, QueueURL: c.FanoutQueueURL}, links, log)
+}
+
+// Fanout builds the fan-out queue's handler.
+func Fanout(c Config, cl Clients, log *slog.Logger) *fanout.Handler {
+	return fanout.New(fanout.Config{
+		StateMachineARN: c.StateMachineARN, QueueURL: c.FanoutQueueURL, Bucket: c.Bucket,
+	}, cl.store(c), cl.SFN, cl.SQS, cl.S3, log)
+}
+
+// StatusProcessor builds the stream handler that answers the cascade.
+func StatusProcessor(c Config, cl Clients, log *slog.Logger) *callback.Processor {
+	return callback.New(cl.SFN, cl.store(c), log)
+}
+
+// Outcome builds the outcome queue's handler.
+func Outcome(c Config, cl Clients, log *slog.Logger) *outcome.Handler {
+	return outcome.New(cl.store(c), log)
+}
