@@ -63,18 +63,19 @@ type API struct {
 	secrets  Secrets
 	launcher Launcher
 	uploads  Uploads
+	reports  Reports
 	log      *slog.Logger
 	newID    func() string
 	now      func() time.Time
 }
 
 // New returns the API.
-func New(cfg Config, st Store, sec Secrets, l Launcher, u Uploads, log *slog.Logger) *API {
+func New(cfg Config, st Store, sec Secrets, l Launcher, u Uploads, r Reports, log *slog.Logger) *API {
 	if cfg.UploadTTL == 0 {
 		cfg.UploadTTL = 15 * time.Minute
 	}
 	return &API{cfg: cfg, store: st, secrets: sec, launcher: l, uploads: u,
-		log: log, newID: NewID, now: time.Now}
+		reports: r, log: log, newID: NewID, now: time.Now}
 }
 
 // Error is an API error with its HTTP status and, for bad input, the
@@ -168,6 +169,10 @@ func (a *API) campaignRoute(ctx context.Context, tenant, method string, p []stri
 		return a.cancel(ctx, tenant, id)
 	case sub == "audience-upload-url" && method == http.MethodPost:
 		return a.uploadURL(ctx, tenant, id)
+	case sub == "reports" && method == http.MethodPost:
+		return a.requestReport(ctx, tenant, id, req)
+	case len(p) == 3 && p[1] == "reports" && method == http.MethodGet:
+		return a.getReport(ctx, tenant, id, p[2])
 	}
 	return events.APIGatewayV2HTTPResponse{}, errNotFound
 }

@@ -4,12 +4,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cascade-oss/cascade/internal/api"
 	"github.com/cascade-oss/cascade/internal/callback"
 	"github.com/cascade-oss/cascade/internal/fanout"
 	"github.com/cascade-oss/cascade/internal/outcome"
+	"github.com/cascade-oss/cascade/internal/report"
 )
 
 // API builds the HTTP API's handler.
@@ -21,7 +23,9 @@ func API(c Config, cl Clients, log *slog.Logger) *api.API {
 		},
 		UploadTTL: 15 * time.Minute,
 	}, cl.store(c), cl.secrets(c),
-		api.QueueLauncher{SQS: cl.SQS, QueueURL: c.FanoutQueueURL}, links, log)
+		api.QueueLauncher{SQS: cl.SQS, QueueURL: c.FanoutQueueURL}, links,
+		api.Reports{Store: cl.store(c), SQS: cl.SQS, QueueURL: c.ReportQueueURL, Links: links},
+		log)
 }
 
 // Fanout builds the fan-out queue's handler.
@@ -39,4 +43,12 @@ func StatusProcessor(c Config, cl Clients, log *slog.Logger) *callback.Processor
 // Outcome builds the outcome queue's handler.
 func Outcome(c Config, cl Clients, log *slog.Logger) *outcome.Handler {
 	return outcome.New(cl.store(c), log)
+}
+
+// ReportExport builds the report queue's handler.
+func ReportExport(c Config, cl Clients, log *slog.Logger) *report.Exporter {
+	up := transfermanager.New(cl.S3, func(o *transfermanager.Options) {
+		o.Concurrency = 3
+	})
+	return report.NewExporter(cl.store(c), cl.store(c), up, c.Bucket, log)
 }
