@@ -181,6 +181,8 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 		return nil
 	case errors.Is(err, io.EOF):
 		return badRequest("body: required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("body: not valid JSON (it ends early)")
 	case errors.As(err, &syn):
 		return badRequest("body: not valid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):

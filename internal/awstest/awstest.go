@@ -46,7 +46,12 @@ func Endpoint(t testing.TB) string {
 		}
 		// The server lives as long as the test binary: the kernel ends
 		// it when the binary exits (see moto.Start).
-		srv, err := moto.Start(context.Background(), venv, os.Stderr)
+		log, err := os.CreateTemp("", "cascade-moto-*.log")
+		if err != nil {
+			startErr = err
+			return
+		}
+		srv, err := moto.Start(context.Background(), venv, log)
 		if err != nil {
 			startErr = err
 			return

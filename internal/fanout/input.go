@@ -34,7 +34,7 @@ func NewInput(c campaign.Campaign, num phone.Number) Input {
 	for _, s := range c.Channels {
 		in.Steps = append(in.Steps, Step{
 			Channel:        string(s.Channel),
-			TimeoutSeconds: timeout(s),
+			TimeoutSeconds: s.Timeout(),
 		})
 	}
 	if c.Mode == campaign.Retries && c.Retry != nil && len(in.Steps) > 0 {
@@ -48,17 +48,3 @@ func NewInput(c campaign.Campaign, num phone.Number) Input {
 	return in
 }
 
-// timeout is the step's delivery timeout, or its channel's default.
-func timeout(s campaign.Step) int {
-	if s.TimeoutSeconds > 0 {
-		return s.TimeoutSeconds
-	}
-	// TODO(cascade): use campaign.Timeout once validation lands, and
-	// drop this copy of the defaults.
-	switch s.Channel {
-	case "sms":
-		return 1800
-	default:
-		return 600
-	}
-}

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/cascade-oss/cascade/internal/awstest"
+	"github.com/cascade-oss/cascade/internal/dynamo"
+	"github.com/cascade-oss/cascade/internal/logging"
+	"github.com/cascade-oss/cascade/internal/secrets"
+)
+
+// newAPI wires the API to a real table, queue, bucket and secrets on
+// the moto server.
+func newAPI(t *testing.T) (*API, *sqs.Client, string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := awstest.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
+	table := awstest.Name(t, "api")
+	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "fanout"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	links := S3Links{Presign: s3.NewPresignClient(s3c), Bucket: "uploads"}
+	st := dynamo.New(db, table)
+	sec := secrets.New(secretsmanager.NewFromConfig(cfg), awstest.Name(t, "sec")+"/", time.Minute)
+	a := New(Config{WebhookURLs: map[string]string{"sms": "http://127.0.0.1:1/hooks/sms"}},
+		st, sec, QueueLauncher{SQS: q, QueueURL: *queue.QueueUrl}, links,
+		Reports{Store: st, SQS: q, QueueURL: *queue.QueueUrl, Links: links},
+		logging.New(os.Stderr, "api"))
+	return a, q, *queue.QueueUrl
+}
+
+func call(t *testing.T, a *API, tenant, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req := events.APIGatewayV2HTTPRequest{RawPath: path, Body: body}
+	req.RequestContext.HTTP.Method = method
+	if tenant != "" {
+		req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"tenant": tenant}},
+		}
+	}
+	res, err := a.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("%s %s returned an error: %v", method, path, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
+		t.Fatalf("%s %s body is not JSON: %s", method, path, res.Body)
+	}
+	return res.StatusCode, out
+}
+
+const goodCampaign = `{
+  "name": "Order shipped",
+  "channels": [
+    {"channel": "whatsapp", "whatsapp": {"template": "order_shipped", "language": "en", "parameters": ["{{name}}"]}},
+    {"channel": "sms", "sms": {"templateId": "65e0000000000000000000a1", "dltTemplateId": "1107160000000000001",
+      "dltText": "Dear {#var#}, shipped. -CSCADE", "header": "CSCADE", "principalEntityId": "1101160000000000001",
+      "category": "service-implicit", "variables": ["{{name}}"]}}
+  ],
+  "audience": {"recipients": [{"phone": "9900000001", "vars": {"name": "Asha"}}]}
+}`
+
+func TestCreateLaunchAndIsolation(t *testing.T) {
+	a, q, queue := newAPI(t)
+	code, c := call(t, a, "t1", "POST", "/v1/campaigns", goodCampaign)
+	if code != http.StatusCreated {
+		t.Fatalf("create = %d %v", code, c)
+	}
+	id := c["id"].(string)
+
+	code, got := call(t, a, "t1", "POST", "/v1/campaigns/"+id+"/launch", "")
+	if code != http.StatusAccepted || got["state"] != "launching" {
+		t.Fatalf("launch = %d %v", code, got)
+	}
+	if code, _ := call(t, a, "t1", "POST", "/v1/campaigns/"+id+"/launch", ""); code != http.StatusConflict {
+		t.Errorf("second launch = %d, want 409", code)
+	}
+	msgs, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10})
+	if err != nil || len(msgs.Messages) != 1 || !strings.Contains(*msgs.Messages[0].Body, id) {
+		t.Fatalf("fan-out queue holds %v, %v; want one launch message", msgs, err)
+	}
+
+	// Another tenant sees nothing of t1's campaign, on any route.
+	routes := []struct{ method, path, body string }{
+		{"GET", "/v1/campaigns/" + id, ""},
+		{"GET", "/v1/campaigns/" + id + "/stats", ""},
+		{"POST", "/v1/campaigns/" + id + "/launch", ""},
+		{"POST", "/v1/campaigns/" + id + "/cancel", ""},
+		{"POST", "/v1/campaigns/" + id + "/audience-upload-url", ""},
+		{"POST", "/v1/campaigns/" + id + "/reports", `{"kind":"journey"}`},
+		{"GET", "/v1/campaigns/" + id + "/reports/0123456789abcdef0123", ""},
+		{"GET", "/v1/campaigns/0123456789abcdef0123", ""},
+		{"GET", "/v1/campaigns/not-an-id", ""},
+		{"GET", "/v1/channels/whatsapp", ""},
+	}
+	for _, r := range routes {
+		code, body := call(t, a, "t2", r.method, r.path, r.body)
+		if code != http.StatusNotFound {
+			t.Errorf("t2 %s %s = %d %v, want 404", r.method, r.path, code, body)
+		}
+		if b, _ := json.Marshal(body); bytes.Contains(b, []byte("Order shipped")) {
+			t.Errorf("t2 %s %s leaked t1's campaign: %s", r.method, r.path, b)
+		}
+	}
+	if code, _ := call(t, a, "", "GET", "/v1/campaigns/"+id, ""); code != http.StatusUnauthorized {
+		t.Errorf("no tenant claim = %d, want 401", code)
+	}
+}
+
+func TestBadInputNamesTheField(t *testing.T) {
+	a, _, _ := newAPI(t)
+	fiveMistakes := `{"name": "", "mode": "both",
+	  "channels": [{"channel": "whatsapp", "whatsapp": {"template": "", "language": "en"}},
+	               {"channel": "whatsapp", "whatsapp": {"template": "x", "language": "en"}}],
+	  "audience": {"recipients": [{"phone": "9900000001"}], "s3Key": "uploads/a.csv"}}`
+	tests := []struct {
+		name      string
+		body      string
+		wantCode  int
+		wantError string
+		wantProbs int
+	}{
+		{"empty body", "", 400, "body: required", 0},
+		{"not JSON", "{", 400, "body: not valid JSON", 0},
+		{"unknown field", `{"nmae": "x"}`, 400, "nmae: unknown field", 0},
+		{"wrong type", `{"name": 5}`, 400, "name: want string", 0},
+		{"nested wrong type", `{"name":"x","channels":[{"channel":"sms","timeoutSeconds":"soon"}]}`, 400, "channels.timeoutSeconds: want int", 0},
+		{"five mistakes, five problems", fiveMistakes, 400, "", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := call(t, a, "t1", "POST", "/v1/campaigns", tt.body)
+			if code != tt.wantCode {
+				t.Fatalf("code = %d (%v), want %d", code, body, tt.wantCode)
+			}
+			msg, _ := body["error"].(string)
+			if !strings.Contains(msg, tt.wantError) {
+				t.Errorf("error = %q, want it to contain %q", msg, tt.wantError)
+			}
+			probs, _ := body["problems"].([]any)
+			if tt.wantProbs > 0 && len(probs) != tt.wantProbs {
+				t.Errorf("problems = %v, want %d", probs, tt.wantProbs)
+			}
+		})
+	}
+}
+
+func TestChannelsHideSecrets(t *testing.T) {
+	a, _, _ := newAPI(t)
+	code, body := call(t, a, "t1", "PUT", "/v1/channels/sms", `{"credentials":{"authKey":"fake-key"}}`)
+	if code != http.StatusOK {
+		t.Fatalf("PUT sms = %d %v", code, body)
+	}
+	url, _ := body["webhookUrl"].(string)
+	if !strings.Contains(url, "tenant=t1") || !strings.Contains(url, "token=") {
+		t.Errorf("webhookUrl = %q, want tenant and token", url)
+	}
+	code, body = call(t, a, "t1", "GET", "/v1/channels/sms", "")
+	b, _ := json.Marshal(body)
+	if code != http.StatusOK || bytes.Contains(b, []byte("fake-key")) || bytes.Contains(b, []byte("token=")) {
+		t.Errorf("GET sms = %d %s; want 200 without key or token", code, b)
+	}
+	code, body = call(t, a, "t1", "PUT", "/v1/channels/whatsapp", `{"credentials":{}}`)
+	if code != 400 || len(body["problems"].([]any)) != 4 {
+		t.Errorf("PUT whatsapp without settings = %d %v; want 400 with 4 problems", code, body)
+	}
+}
