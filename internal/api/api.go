@@ -81,8 +81,8 @@ func New(cfg Config, st Store, sec Secrets, l Launcher, u Uploads, r Reports, lo
 // Error is an API error with its HTTP status and, for bad input, the
 // problems by field.
 type Error struct {
-	Status   int                `json:"-"`
-	Message  string             `json:"error"`
+	Status   int       `json:"-"`
+	Message  string    `json:"error"`
 	Problems []Problem `json:"problems,omitempty"`
 }
 

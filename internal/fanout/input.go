@@ -47,4 +47,3 @@ func NewInput(c campaign.Campaign, num phone.Number) Input {
 	}
 	return in
 }
-
