@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -318,5 +319,25 @@ func TestRecipientsOutcomesAndMoves(t *testing.T) {
 	if got["whatsapp"][MovedOn] != 1 || got["rcs"]["queued"] != 1 {
 		t.Errorf("whatsapp movedOn %d, rcs queued %d; want 1 and 1",
 			got["whatsapp"][MovedOn], got["rcs"]["queued"])
+	}
+}
+
+// TestLongTaskTokenRoundTrips stores a 2,048-character token of the
+// characters Step Functions uses and reads it back byte for byte.
+func TestLongTaskTokenRoundTrips(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tok := strings.Repeat("A+/=", 512)
+	a, _, err := s.RecordAttempt(ctx, NewAttempt{Tenant: "t1", Campaign: "tok",
+		Recipient: "+919900000001", Channel: "rcs", Step: 0, TaskToken: tok, At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Attempt(ctx, a.Key())
+	if err != nil || got.TaskToken != tok {
+		t.Fatalf("token read back differs (len %d, %v)", len(got.TaskToken), err)
+	}
+	if strings.Contains(got.PK+got.SK+got.MessageKey, "A+/=") {
+		t.Errorf("token is part of a key: %s %s %s", got.PK, got.SK, got.MessageKey)
 	}
 }
