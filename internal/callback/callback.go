@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/cascade-oss/cascade/internal/cascade"
+	"github.com/cascade-oss/cascade/internal/channel"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/failure"
 	"github.com/cascade-oss/cascade/internal/phone"
@@ -38,22 +40,6 @@ type SFN interface {
 type Store interface {
 	MarkCallback(context.Context, dynamo.AttemptKeyOf, time.Time) (bool, error)
 	MarkAfterFallback(context.Context, dynamo.AttemptKeyOf) error
-}
-
-// Result is the task output of a delivered step; the state machine
-// keeps it as the journey's result.
-type Result struct {
-	Channel   string `json:"channel"`
-	Status    string `json:"status"`
-	AttemptID string `json:"attemptId"`
-}
-
-// Cause is the JSON cause of a failed step.
-type Cause struct {
-	Channel   string `json:"channel"`
-	Code      string `json:"code,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-	AttemptID string `json:"attemptId"`
 }
 
 // Processor handles stream batches.
@@ -128,7 +114,7 @@ func (p *Processor) record(ctx context.Context, rec events.DynamoDBEventRecord) 
 
 func (p *Processor) send(ctx context.Context, tr transition) error {
 	if tr.to.Success() {
-		out, _ := json.Marshal(Result{Channel: tr.channel, Status: string(tr.to), AttemptID: tr.id})
+		out, _ := json.Marshal(cascade.Result{Channel: channel.Channel(tr.channel), Status: tr.to, AttemptID: tr.id})
 		_, err := p.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{
 			TaskToken: aws.String(tr.token), Output: aws.String(string(out)),
 		})
@@ -141,7 +127,7 @@ func (p *Processor) send(ctx context.Context, tr transition) error {
 	if err != nil {
 		class = failure.FallbackNow
 	}
-	cause, _ := json.Marshal(Cause{Channel: tr.channel, Code: tr.code, Reason: tr.reason, AttemptID: tr.id})
+	cause, _ := json.Marshal(cascade.Cause{Channel: channel.Channel(tr.channel), Code: tr.code, Reason: tr.reason, AttemptID: tr.id})
 	_, err = p.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
 		TaskToken: aws.String(tr.token),
 		Error:     aws.String(class.ErrorName()),

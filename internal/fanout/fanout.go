@@ -186,7 +186,11 @@ func (h *Handler) row(ctx context.Context, c campaign.Campaign, n int, r campaig
 // repeated start of the same recipient is refused by Step Functions
 // and taken as done.
 func (h *Handler) start(ctx context.Context, c campaign.Campaign, num phone.Number) error {
-	input, err := json.Marshal(NewInput(c, num))
+	in, err := NewInput(c, num)
+	if err != nil {
+		return err
+	}
+	input, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encode execution input: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cascade-oss/cascade/internal/awstest"
 	"github.com/cascade-oss/cascade/internal/campaign"
+	"github.com/cascade-oss/cascade/internal/cascade"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/logging"
 )
@@ -30,7 +31,7 @@ import (
 // Step Functions does.
 type fakeSFN struct {
 	mu      sync.Mutex
-	started map[string]Input
+	started map[string]cascade.Input
 }
 
 func (f *fakeSFN) StartExecution(_ context.Context, in *sfn.StartExecutionInput, _ ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error) {
@@ -39,7 +40,7 @@ func (f *fakeSFN) StartExecution(_ context.Context, in *sfn.StartExecutionInput,
 	if _, ok := f.started[*in.Name]; ok {
 		return nil, &sfntypes.ExecutionAlreadyExists{Message: aws.String("exists")}
 	}
-	var input Input
+	var input cascade.Input
 	if err := json.Unmarshal([]byte(*in.Input), &input); err != nil {
 		return nil, err
 	}
@@ -91,7 +92,7 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f := &fakeSFN{started: map[string]Input{}}
+	f := &fakeSFN{started: map[string]cascade.Input{}}
 	q := &queue{}
 	h := New(Config{StateMachineARN: "arn", QueueURL: "q", Bucket: bucket, ChunkSize: 3},
 		st, f, q, s3c, logging.New(io.Discard, "fanout"))
@@ -124,8 +125,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		t.Errorf("executions (-want +got):\n%s", diff)
 	}
 	in := f.started[c.ID+"-919900000002"]
-	wantIn := Input{Tenant: "t1", Campaign: c.ID, Recipient: "+919900000002", Mode: "fallback",
-		Steps: []Step{{Channel: "whatsapp", TimeoutSeconds: 600}, {Channel: "sms", TimeoutSeconds: 30}}}
+	wantIn := cascade.Input{Tenant: "t1", Campaign: c.ID, Recipient: "+919900000002", Mode: "fallback",
+		Steps: []cascade.Step{{Channel: "whatsapp", TimeoutSeconds: 600}, {Channel: "sms", TimeoutSeconds: 30}}}
 	if diff := cmp.Diff(wantIn, in); diff != "" {
 		t.Errorf("input (-want +got):\n%s", diff)
 	}
@@ -157,8 +158,15 @@ func TestRetriesPlan(t *testing.T) {
 	c := campaign.Campaign{ID: "c1", Tenant: "t1", Mode: campaign.Retries,
 		Retry:    &campaign.Retry{Count: 2, IntervalSeconds: 3600},
 		Channels: []campaign.Step{{Channel: "whatsapp", TimeoutSeconds: 60}}}
-	got := NewInput(c, "+919900000001")
-	want := []Step{{"whatsapp", 60, 0}, {"whatsapp", 60, 3600}, {"whatsapp", 60, 3600}}
+	got, err := NewInput(c, "+919900000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []cascade.Step{
+		{Channel: "whatsapp", TimeoutSeconds: 60},
+		{Channel: "whatsapp", TimeoutSeconds: 60, DelaySeconds: 3600},
+		{Channel: "whatsapp", TimeoutSeconds: 60, DelaySeconds: 3600},
+	}
 	if diff := cmp.Diff(want, got.Steps); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}

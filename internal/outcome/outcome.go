@@ -14,26 +14,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cascade-oss/cascade/internal/cascade"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/failure"
 	"github.com/cascade-oss/cascade/internal/phone"
 )
-
-// Message is the body the state machine sends when a journey ends.
-type Message struct {
-	Tenant    string `json:"tenant"`
-	Campaign  string `json:"campaign"`
-	Recipient string `json:"recipient"`
-	Outcome   string `json:"outcome"` // delivered or unreached
-	Result    *struct {
-		Channel string `json:"channel"`
-		Status  string `json:"status"`
-	} `json:"result"`
-	Error *struct {
-		Error string `json:"Error"`
-		Cause string `json:"Cause"`
-	} `json:"error"`
-}
 
 // Store is what the handler needs from storage.
 type Store interface {
@@ -64,7 +49,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 }
 
 func (h *Handler) one(ctx context.Context, body string) error {
-	var m Message
+	var m cascade.Outcome
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		return fmt.Errorf("decode outcome: %w", err)
 	}
@@ -74,7 +59,7 @@ func (h *Handler) one(ctx context.Context, body string) error {
 	channel, why := "", ""
 	switch {
 	case m.Outcome == dynamo.OutcomeDelivered && m.Result != nil:
-		channel = m.Result.Channel
+		channel = string(m.Result.Channel)
 	case m.Outcome == dynamo.OutcomeUnreached:
 		why = Why(m.Error)
 	default:
@@ -88,10 +73,7 @@ func (h *Handler) one(ctx context.Context, body string) error {
 
 // Why turns the last error of an unreached journey into a short reason
 // for statistics: the failure class, timeout, or error.
-func Why(e *struct {
-	Error string `json:"Error"`
-	Cause string `json:"Cause"`
-}) string {
+func Why(e *cascade.Error) string {
 	if e == nil {
 		return "unknown"
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/cascade-oss/cascade/internal/campaign"
+	"github.com/cascade-oss/cascade/internal/cascade"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/failure"
 	"github.com/cascade-oss/cascade/internal/phone"
@@ -28,18 +29,12 @@ import (
 	"github.com/cascade-oss/cascade/internal/status"
 )
 
-// Task is the message the state machine puts on a channel's queue.
-// Revoke messages (RCS, after a timeout) carry no token.
+// Task is a message on a channel's queue: a step of the cascade with
+// its task token, or (RCS) a request to revoke a timed-out step's
+// message, which carries no token.
 type Task struct {
-	TaskToken string `json:"taskToken"`
-	Tenant    string `json:"tenant"`
-	Campaign  string `json:"campaign"`
-	Recipient string `json:"recipient"`
-	Mode      string `json:"mode"`
-	Step      int    `json:"step"`
-	Channel   string `json:"channel"`
-	Steps     int    `json:"steps"`
-	Revoke    bool   `json:"revoke,omitempty"`
+	cascade.Task
+	Revoke bool `json:"revoke,omitempty"`
 }
 
 // Request is everything a provider needs for one send.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cascade-oss/cascade/internal/awstest"
 	"github.com/cascade-oss/cascade/internal/campaign"
+	"github.com/cascade-oss/cascade/internal/cascade"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/failure"
 	"github.com/cascade-oss/cascade/internal/logging"
@@ -77,7 +78,7 @@ func setup(t *testing.T) *dynamo.Store {
 }
 
 func msg(id, phone string, receives string) events.SQSMessage {
-	body, _ := json.Marshal(Task{TaskToken: "tok-" + phone, Tenant: "t1", Campaign: campaignID,
+	body, _ := json.Marshal(cascade.Task{TaskToken: "tok-" + phone, Tenant: "t1", Campaign: campaignID,
 		Recipient: phone, Mode: "fallback", Step: 0, Channel: "whatsapp", Steps: 1})
 	return events.SQSMessage{MessageId: id, ReceiptHandle: "rh-" + id, Body: string(body),
 		Attributes: map[string]string{"ApproximateReceiveCount": receives}}
