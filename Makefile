@@ -48,6 +48,11 @@ dist/%/bootstrap: FORCE
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc \
 		-trimpath -ldflags='-s -w' -o $@ ./functions/$*
 
+## synth: the production stack's CloudFormation template, in cdk.out.
+.PHONY: synth
+synth: build node_modules/.installed
+	node_modules/.bin/cdk synth -q --no-notices
+
 clean:
 	rm -rf dist cdk.out
 
