@@ -14,6 +14,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test bench fuzz lint build clean
 
+FUZZTIME ?= 30s
+
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
@@ -35,11 +37,20 @@ test: $(VENV)/.installed node_modules/.installed
 	go vet ./...
 	go run ./cmd/withmoto $(GOTEST) ./...
 
+## fuzz: every fuzz target for FUZZTIME each (their seeds run in make test).
+fuzz:
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -d' ' -f2); do \
+			echo "fuzz $$pkg $$f"; \
+			go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+		done; \
+	done
+
 ## lint: formatting, vet and staticcheck.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
-	go run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
 
 ## build: every function to dist/<name>/bootstrap for Lambda (arm64).
 build: $(FUNCTIONS:%=dist/%/bootstrap)
