@@ -40,6 +40,7 @@ type SFN interface {
 type Store interface {
 	MarkCallback(context.Context, dynamo.AttemptKeyOf, time.Time) (bool, error)
 	MarkAfterFallback(context.Context, dynamo.AttemptKeyOf) error
+	MarkAfterFallbackIfMovedOn(context.Context, dynamo.AttemptKeyOf) error
 }
 
 // Processor handles stream batches.
@@ -95,6 +96,12 @@ func (p *Processor) record(ctx context.Context, rec events.DynamoDBEventRecord) 
 		return err
 	}
 	err = p.send(ctx, tr)
+	if err == nil && tr.to.Success() {
+		// moto accepts a late success while the execution runs on
+		// (AWS answers TaskTimedOut), so the store also knows: an
+		// attempt the cascade moved on from was delivered after it.
+		return p.store.MarkAfterFallbackIfMovedOn(ctx, tr.key)
+	}
 	if !closedTask(err) {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -157,43 +158,83 @@ func (s *Store) SetOutcome(ctx context.Context, campaign, e164, outcome, channel
 }
 
 // MarkMovedOn records, once, that the cascade left an attempt for the
-// next step, and counts it on the attempt's channel. It is a no-op when
-// the attempt is missing (its sender never ran before the timeout) or
-// already marked.
+// next step, and counts it on the attempt's channel. An attempt that
+// was delivered by then was delivered after fallback, and is counted
+// so too. It is a no-op when the attempt is missing (its sender never
+// ran before the timeout) or already marked.
 func (s *Store) MarkMovedOn(ctx context.Context, k AttemptKeyOf) error {
-	return s.flag(ctx, k, "movedOn", MovedOn)
+	for try := 0; try < maxTries; try++ {
+		a, err := s.Attempt(ctx, k)
+		if errors.Is(err, ErrNotFound) || (err == nil && a.MovedOn) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		flags := []string{"movedOn"}
+		if a.Status.Success() && !a.AfterFallback {
+			flags = append(flags, "afterFallback")
+		}
+		err = s.flag(ctx, a, flags...)
+		if !conditionFailed(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("mark moved on: %w", ErrConflict)
 }
 
 // MarkAfterFallback records, once, that an attempt was delivered after
 // the cascade had stopped waiting for it, and counts it.
 func (s *Store) MarkAfterFallback(ctx context.Context, k AttemptKeyOf) error {
-	return s.flag(ctx, k, "afterFallback", AfterFallback)
-}
-
-func (s *Store) flag(ctx context.Context, k AttemptKeyOf, attr, counter string) error {
 	a, err := s.Attempt(ctx, k)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || (err == nil && a.AfterFallback) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	err = s.flag(ctx, a, "afterFallback")
+	if conditionFailed(err) {
+		return nil // marked meanwhile
+	}
+	return err
+}
+
+// flagCounters names the counter each flag moves.
+var flagCounters = map[string]string{"movedOn": MovedOn, "afterFallback": AfterFallback}
+
+// flag sets boolean flags on an attempt that has none of them yet, and
+// counts each, in one transaction; the condition also pins the status
+// read, so a concurrent delivery makes the caller read again.
+func (s *Store) flag(ctx context.Context, a Attempt, attrs ...string) error {
+	names := map[string]string{"#st": "status"}
+	var sets, conds []string
+	adds := map[string]int64{}
+	for i, attr := range attrs {
+		n := fmt.Sprintf("#f%d", i)
+		names[n] = attr
+		sets = append(sets, n+" = :t")
+		conds = append(conds, "attribute_not_exists("+n+")")
+		adds[flagCounters[attr]] = 1
+	}
 	update := types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       k.key(),
-		UpdateExpression:          aws.String("SET #f = :t"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(#f)"),
-		ExpressionAttributeNames:  map[string]string{"#f": attr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}},
+		TableName:                aws.String(s.table),
+		Key:                      a.Key().key(),
+		UpdateExpression:         aws.String("SET " + strings.Join(sets, ", ")),
+		ConditionExpression:      aws.String("attribute_exists(pk) AND #st = :st AND " + strings.Join(conds, " AND ")),
+		ExpressionAttributeNames: names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":st": str(string(a.Status)),
+		},
 	}}
-	count := s.counterAdd(a.Campaign, a.Channel, a.Shard, map[string]int64{counter: 1})
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	count := s.counterAdd(a.Campaign, a.Channel, a.Shard, adds)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{update, count},
 	})
 	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("mark %s: %w", attr, err)
+		return fmt.Errorf("flag %v: %w", attrs, err)
 	}
-	return nil
+	return err
 }
 
 // MarkCallback records, once, that the cascade was told an attempt's
@@ -261,4 +302,17 @@ func (s *Store) Park(ctx context.Context, channel, tenant, body, reason string) 
 		return fmt.Errorf("park webhook: %w", err)
 	}
 	return nil
+}
+
+// MarkAfterFallbackIfMovedOn counts a delivery after fallback when the
+// cascade had already moved on from the attempt.
+func (s *Store) MarkAfterFallbackIfMovedOn(ctx context.Context, k AttemptKeyOf) error {
+	a, err := s.Attempt(ctx, k)
+	if errors.Is(err, ErrNotFound) || (err == nil && (!a.MovedOn || a.AfterFallback)) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.MarkAfterFallback(ctx, k)
 }

@@ -7,6 +7,7 @@ package moto
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -39,16 +40,20 @@ var ErrNoVirtualenv = errors.New("moto_server not found: run 'make test' or 'mak
 // it answers, and switches on Step Functions execution so state machines
 // really run. The server's output goes to log. The caller must Stop it.
 func Start(ctx context.Context, venv string, log io.Writer) (*Server, error) {
-	bin := filepath.Join(venv, "bin", "moto_server")
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("%w (looked for %s)", ErrNoVirtualenv, bin)
+	python := filepath.Join(venv, "bin", "python")
+	if _, err := os.Stat(filepath.Join(venv, "bin", "moto_server")); err != nil {
+		return nil, fmt.Errorf("%w (looked in %s)", ErrNoVirtualenv, venv)
+	}
+	launcher, err := launcherFile()
+	if err != nil {
+		return nil, err
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd := exec.Command(python, launcher, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	// Step Functions' service integrations call back into the server
 	// they run in; MOTO_PORT tells moto which port that is.
 	cmd.Env = append(os.Environ(), "MOTO_PORT="+strconv.Itoa(port))
@@ -65,7 +70,9 @@ func Start(ctx context.Context, venv string, log io.Writer) (*Server, error) {
 	}
 	go func() { s.done <- cmd.Wait() }()
 
-	if err := s.waitReady(ctx); err != nil {
+	err = s.waitReady(ctx)
+	_ = os.Remove(launcher) // Python has read it by the time moto answers
+	if err != nil {
 		s.Stop()
 		return nil, err
 	}
@@ -74,6 +81,29 @@ func Start(ctx context.Context, venv string, log io.Writer) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// serveScript is serve.py: moto's server with DynamoDB writes made
+// atomic, as DynamoDB's are.
+//
+//go:embed serve.py
+var serveScript []byte
+
+// launcherFile writes serve.py where Python can run it.
+func launcherFile() (string, error) {
+	dir := filepath.Join(os.TempDir(), "cascade-moto")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("launcher folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "serve-*.py")
+	if err != nil {
+		return "", fmt.Errorf("write launcher: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(serveScript); err != nil {
+		return "", fmt.Errorf("write launcher: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // Stop ends the server by its PID and waits for it to exit.
