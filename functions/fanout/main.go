@@ -1,6 +1,9 @@
-// Command fanout is Cascade's fanout function. The fan-out queue (SQS) invokes it with events.SQSEvent; each message is one chunk of a launched campaign's audience.
+// Command fanout is Cascade's fanout function. The fan-out queue (SQS)
+// invokes it with events.SQSEvent; each message is one chunk of a
+// launched campaign's audience.
 //
-// Environment: TABLE_NAME, BUCKET_NAME, FANOUT_QUEUE_URL, STATE_MACHINE_ARN.
+// Environment: TABLE_NAME, BUCKET_NAME, FANOUT_QUEUE_URL,
+// STATE_MACHINE_ARN.
 package main
 
 import (

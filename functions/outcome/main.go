@@ -1,4 +1,6 @@
-// Command outcome is Cascade's outcome function. The outcome queue (SQS) invokes it with events.SQSEvent; the cascade state machine sends one message when a recipient's journey ends.
+// Command outcome is Cascade's outcome function. The outcome queue (SQS)
+// invokes it with events.SQSEvent; the cascade state machine sends one
+// message when a recipient's journey ends.
 //
 // Environment: TABLE_NAME.
 package main

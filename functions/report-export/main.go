@@ -1,4 +1,6 @@
-// Command report-export is Cascade's report-export function. The report queue (SQS) invokes it with events.SQSEvent; each message asks for one CSV report, streamed into S3.
+// Command report-export is Cascade's report-export function. The report
+// queue (SQS) invokes it with events.SQSEvent; each message asks for one
+// CSV report, streamed into S3.
 //
 // Environment: TABLE_NAME, BUCKET_NAME.
 package main

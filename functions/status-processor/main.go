@@ -1,4 +1,6 @@
-// Command status-processor is Cascade's status-processor function. The table's DynamoDB stream invokes it with events.DynamoDBEvent; attempts' terminal transitions become the cascade's task callbacks.
+// Command status-processor is Cascade's status-processor function. The
+// table's DynamoDB stream invokes it with events.DynamoDBEvent;
+// attempts' terminal transitions become the cascade's task callbacks.
 //
 // Environment: TABLE_NAME.
 package main
