@@ -2,6 +2,7 @@ package function
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -12,6 +13,8 @@ import (
 	"github.com/cascade-oss/cascade/internal/fanout"
 	"github.com/cascade-oss/cascade/internal/outcome"
 	"github.com/cascade-oss/cascade/internal/report"
+	"github.com/cascade-oss/cascade/internal/sender"
+	"github.com/cascade-oss/cascade/internal/webhook"
 )
 
 // API builds the HTTP API's handler.
@@ -51,4 +54,35 @@ func ReportExport(c Config, cl Clients, log *slog.Logger) *report.Exporter {
 		o.Concurrency = 3
 	})
 	return report.NewExporter(cl.store(c), cl.store(c), up, c.Bucket, log)
+}
+
+// Sender builds the sender of one channel. hc is the HTTP client for
+// the provider; backoff is the first retry delay (zero for the
+// default).
+func Sender(ch string, c Config, cl Clients, log *slog.Logger, hc *http.Client, backoff time.Duration) *sender.Handler {
+	var p sender.Provider
+	switch ch {
+	case "whatsapp":
+		p = whatsAppProvider{hc: hc, baseURL: c.WhatsAppAPIURL, version: c.WhatsAppAPIVersion}
+	case "rcs":
+		p = rcsProvider{hc: hc, baseURL: c.RBMAPIURL}
+	default:
+		p = smsProvider{hc: hc, baseURL: c.MSG91APIURL, now: time.Now}
+	}
+	return sender.New(sender.Config{Channel: ch, QueueURL: c.QueueURL, Backoff: backoff},
+		cl.store(c), cl.secrets(c), p, cl.SQS, log)
+}
+
+// Webhook builds the webhook of one channel's provider.
+func Webhook(ch string, c Config, cl Clients, log *slog.Logger) *webhook.Handler {
+	var p webhook.Provider
+	switch ch {
+	case "whatsapp":
+		p = webhook.WhatsApp{}
+	case "rcs":
+		p = webhook.RBM{}
+	default:
+		p = webhook.MSG91{}
+	}
+	return webhook.New(p, cl.store(c), cl.secrets(c), log, metric(log))
 }
