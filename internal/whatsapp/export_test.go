@@ -1,0 +1,7 @@
+package whatsapp
+
+// Hooks for the external tests: both parse paths, to check they agree.
+var (
+	ParseFast    = parseFast
+	ParseGeneral = parseGeneral
+)
