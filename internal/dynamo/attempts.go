@@ -100,7 +100,7 @@ func (s *Store) RecordAttempt(ctx context.Context, n NewAttempt) (Attempt, bool,
 	count := s.counterAdd(n.Campaign, n.Channel, a.Shard,
 		map[string]int64{string(status.Queued): 1})
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{put, count},
+		TransactItems: []types.TransactWriteItem{put, count, s.correlation(a.MessageKey, a.Key())},
 	})
 	if conditionFailed(err) {
 		got, err := s.Attempt(ctx, AttemptKeyOf{n.Campaign, n.Recipient, n.Step})
@@ -173,25 +173,57 @@ func (s *Store) Release(ctx context.Context, k AttemptKeyOf) error {
 func (s *Store) SetProviderID(ctx context.Context, k AttemptKeyOf, channel, id string, byProviderID bool) error {
 	expr := "SET providerId = :id"
 	vals := map[string]types.AttributeValue{":id": str(id)}
+	items := []types.TransactWriteItem{}
 	if byProviderID {
 		expr += ", msgKey = :mk"
 		vals[":mk"] = str(MessageKey(channel, id))
+		items = append(items, s.correlation(MessageKey(channel, id), k))
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	items = append(items, types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(s.table),
 		Key:                       k.key(),
 		UpdateExpression:          aws.String(expr),
 		ExpressionAttributeValues: vals,
-	})
+	}})
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		return fmt.Errorf("set provider id: %w", err)
 	}
 	return nil
 }
 
-// FindByMessage looks an attempt up by its message key through the
-// byMessage index.
+// correlation is the item that names the attempt a message key
+// belongs to. Webhooks find attempts through it with two key reads,
+// strongly consistent, instead of querying the byMessage index, which
+// DynamoDB updates eventually (and moto answers by scanning).
+func (s *Store) correlation(msgKey string, k AttemptKeyOf) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			AttrPK: str(correlationPK(msgKey)), AttrSK: str("M"), "kind": str("correlation"),
+			"campaign": str(k.Campaign), "recipient": str(k.Recipient), "step": num(int64(k.Step)),
+		},
+	}}
+}
+
+// FindByMessage finds the attempt a provider's webhook names by its
+// message key.
 func (s *Store) FindByMessage(ctx context.Context, msgKey string) (Attempt, error) {
+	var c struct {
+		Campaign  string `dynamodbav:"campaign"`
+		Recipient string `dynamodbav:"recipient"`
+		Step      int    `dynamodbav:"step"`
+	}
+	if err := s.get(ctx, correlationPK(msgKey), "M", &c); err != nil {
+		return Attempt{}, fmt.Errorf("find message %s: %w", msgKey, err)
+	}
+	return s.Attempt(ctx, AttemptKeyOf{Campaign: c.Campaign, Recipient: c.Recipient, Step: c.Step})
+}
+
+// FindByIndex looks an attempt up through the byMessage index, as an
+// operator would from a provider's message id; webhooks use
+// FindByMessage.
+func (s *Store) FindByIndex(ctx context.Context, msgKey string) (Attempt, error) {
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		IndexName:              aws.String(IndexByMessage),

@@ -108,24 +108,40 @@ func (s *Store) counterAdd(campaign, scope string, shard int, adds map[string]in
 	}}
 }
 
+// Scopes are the counter scopes of a campaign: each channel, and the
+// campaign as a whole.
+var Scopes = []string{"whatsapp", "rcs", "sms", Scope}
+
 // Counters sums a campaign's counter shards, per scope (each channel,
-// and Scope for the campaign as a whole).
+// and Scope for the campaign as a whole). It reads every shard by key
+// in one batch, so statistics never scan.
 func (s *Store) Counters(ctx context.Context, campaign string) (map[string]Counters, error) {
-	out := map[string]Counters{}
+	var keys []map[string]types.AttributeValue
 	for n := 0; n < s.shards; n++ {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(s.table),
-			KeyConditionExpression: aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(counterPK(campaign, n)),
-			},
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read counters of %s: %w", campaign, err)
+		for _, sc := range Scopes {
+			keys = append(keys, key(counterPK(campaign, n), channelSK(sc)))
 		}
-		for _, item := range res.Items {
-			addItem(out, item)
+	}
+	out := map[string]Counters{}
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), 100)]
+		keys = keys[len(batch):]
+		for tries := 0; len(batch) > 0; tries++ {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+				RequestItems: map[string]types.KeysAndAttributes{
+					s.table: {Keys: batch, ConsistentRead: aws.Bool(true)},
+				},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read counters of %s: %w", campaign, err)
+			}
+			for _, item := range res.Responses[s.table] {
+				addItem(out, item)
+			}
+			batch = res.UnprocessedKeys[s.table].Keys
+			if tries > 10 && len(batch) > 0 {
+				return nil, fmt.Errorf("read counters of %s: keys left unprocessed", campaign)
+			}
 		}
 	}
 	return out, nil

@@ -3,8 +3,8 @@ package dynamo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -145,83 +145,70 @@ func storedLatency(a Attempt) (int64, bool) {
 	return max(d.Sub(q).Milliseconds(), 0), true
 }
 
-// pendingItem is a status event that arrived before its attempt could
-// be found; the sender applies it once it stores the provider's id.
-type pendingItem struct {
-	PK    string `dynamodbav:"pk"`
-	SK    string `dynamodbav:"sk"`
-	Kind  string `dynamodbav:"kind"`
-	Event string `dynamodbav:"event"`
-	// ExpiresAt lets DynamoDB's TTL drop events that never match.
-	ExpiresAt int64 `dynamodbav:"expiresAt"`
-}
-
 // pendingTTL is how long an unmatched event waits for its attempt.
 const pendingTTL = 7 * 24 * time.Hour
 
-// AddPending keeps an event whose attempt is not known yet.
+// AddPending keeps an event whose attempt is not known yet. Events for
+// one message key gather in one item, so the sender reads them with a
+// single key read.
 func (s *Store) AddPending(ctx context.Context, msgKey string, ev status.Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("marshal pending event: %w", err)
 	}
-	at := ev.At
-	if at.IsZero() {
-		at = time.Now()
-	}
-	item, err := attributevalue.MarshalMap(pendingItem{
-		PK: pendingPK(msgKey), Kind: "pending", Event: string(body),
-		SK:        "E#" + string(ev.Status) + "#" + strconv.FormatInt(at.UnixNano(), 10),
-		ExpiresAt: time.Now().Add(pendingTTL).Unix(),
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.table),
+		Key:              key(pendingPK(msgKey), "P"),
+		UpdateExpression: aws.String("SET events = list_append(if_not_exists(events, :none), :ev), kind = :kind, expiresAt = :exp"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":none": &types.AttributeValueMemberL{},
+			":ev":   &types.AttributeValueMemberL{Value: []types.AttributeValue{str(string(body))}},
+			":kind": str("pending"),
+			":exp":  num(time.Now().Add(pendingTTL).Unix()),
+		},
 	})
-	if err != nil {
-		return fmt.Errorf("marshal pending item: %w", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	if err != nil {
 		return fmt.Errorf("add pending event: %w", err)
 	}
 	return nil
 }
 
-// Pending returns the events kept for msgKey, with a function that
-// deletes one once it has been applied.
-func (s *Store) Pending(ctx context.Context, msgKey string) ([]status.Event, func(context.Context, status.Event) error, error) {
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(pendingPK(msgKey)),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("query pending %s: %w", msgKey, err)
+// Pending returns the events kept for msgKey, and a function that
+// deletes them once applied. The delete fails with ErrConflict when
+// another event arrived meanwhile; read and apply again then.
+func (s *Store) Pending(ctx context.Context, msgKey string) ([]status.Event, func(context.Context) error, error) {
+	var it struct {
+		Events []string `dynamodbav:"events"`
 	}
-	var evs []status.Event
-	sks := map[string]string{}
-	for _, item := range res.Items {
-		var p pendingItem
-		if err := attributevalue.UnmarshalMap(item, &p); err != nil {
-			return nil, nil, fmt.Errorf("unmarshal pending: %w", err)
-		}
+	err := s.get(ctx, pendingPK(msgKey), "P", &it)
+	if errors.Is(err, ErrNotFound) {
+		return nil, func(context.Context) error { return nil }, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read pending %s: %w", msgKey, err)
+	}
+	evs := make([]status.Event, 0, len(it.Events))
+	for _, raw := range it.Events {
 		var ev status.Event
-		if err := json.Unmarshal([]byte(p.Event), &ev); err != nil {
+		if err := json.Unmarshal([]byte(raw), &ev); err != nil {
 			return nil, nil, fmt.Errorf("decode pending: %w", err)
 		}
-		sks[pendingID(ev)] = p.SK
 		evs = append(evs, ev)
 	}
-	done := func(ctx context.Context, ev status.Event) error {
+	n := len(it.Events)
+	clear := func(ctx context.Context) error {
 		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName: aws.String(s.table),
-			Key:       key(pendingPK(msgKey), sks[pendingID(ev)]),
+			TableName:           aws.String(s.table),
+			Key:                 key(pendingPK(msgKey), "P"),
+			ConditionExpression: aws.String("size(events) = :n"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":n": num(int64(n)),
+			},
 		})
+		if conditionFailed(err) {
+			return ErrConflict
+		}
 		return err
 	}
-	return evs, done, nil
-}
-
-func pendingID(ev status.Event) string {
-	return string(ev.Status) + "#" + ev.At.String() + "#" + ev.Code
+	return evs, clear, nil
 }

@@ -20,6 +20,7 @@ type API interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -52,16 +53,17 @@ func (s *Store) Table() string { return s.table }
 
 // Key prefixes. Every key is a string with a typed prefix so one
 // partition can hold several kinds of item.
-func tenantPK(t string) string         { return "T#" + t }
-func campaignSK(c string) string       { return "C#" + c }
-func channelSK(ch string) string       { return "CH#" + ch }
-func campaignPK(c string) string       { return "C#" + c }
-func recipientSK(e164 string) string   { return "R#" + e164 }
-func rejectedSK(row int) string        { return fmt.Sprintf("X#%08d", row) }
-func reportSK(id string) string        { return "RPT#" + id }
-func counterPK(c string, n int) string { return fmt.Sprintf("C#%s#S#%d", c, n) }
-func attemptPrefix(e164 string) string { return "A#" + e164 + "#" }
-func pendingPK(msgKey string) string   { return "P#" + msgKey }
+func tenantPK(t string) string           { return "T#" + t }
+func campaignSK(c string) string         { return "C#" + c }
+func channelSK(ch string) string         { return "CH#" + ch }
+func campaignPK(c string) string         { return "C#" + c }
+func recipientSK(e164 string) string     { return "R#" + e164 }
+func rejectedSK(row int) string          { return fmt.Sprintf("X#%08d", row) }
+func reportSK(id string) string          { return "RPT#" + id }
+func counterPK(c string, n int) string   { return fmt.Sprintf("C#%s#S#%d", c, n) }
+func attemptPrefix(e164 string) string   { return "A#" + e164 + "#" }
+func pendingPK(msgKey string) string     { return "P#" + msgKey }
+func correlationPK(msgKey string) string { return "M#" + msgKey }
 func attemptSK(e164 string, step int) string {
 	return fmt.Sprintf("%s%d", attemptPrefix(e164), step)
 }

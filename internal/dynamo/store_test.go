@@ -231,6 +231,10 @@ func TestFindByMessageAndPending(t *testing.T) {
 	if err != nil || got.ID != a.ID {
 		t.Fatalf("FindByMessage(attempt id) = %v, %v; want %s", got.ID, err, a.ID)
 	}
+	got, err = s.FindByIndex(ctx, MessageKey("sms", a.ID))
+	if err != nil || got.ID != a.ID {
+		t.Fatalf("FindByIndex(attempt id) = %v, %v; want %s", got.ID, err, a.ID)
+	}
 	if _, err := s.FindByMessage(ctx, MessageKey("sms", "req-1")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("FindByMessage(unknown) = %v, want ErrNotFound", err)
 	}
@@ -246,11 +250,22 @@ func TestFindByMessageAndPending(t *testing.T) {
 	if err != nil || got.ID != a.ID {
 		t.Fatalf("FindByMessage(provider id) = %v, %v; want %s", got.ID, err, a.ID)
 	}
-	evs, done, err := s.Pending(ctx, MessageKey("sms", "req-1"))
+	evs, clear, err := s.Pending(ctx, MessageKey("sms", "req-1"))
 	if err != nil || len(evs) != 1 || evs[0].Status != status.Delivered {
 		t.Fatalf("Pending = %v, %v; want the delivered event", evs, err)
 	}
-	if err := done(ctx, evs[0]); err != nil {
+	// An event that arrives between the read and the delete is kept.
+	if err := s.AddPending(ctx, MessageKey("sms", "req-1"), status.Event{Status: status.Read}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clear(ctx); !errors.Is(err, ErrConflict) {
+		t.Fatalf("clear after a new event = %v, want ErrConflict", err)
+	}
+	evs, clear, _ = s.Pending(ctx, MessageKey("sms", "req-1"))
+	if len(evs) != 2 {
+		t.Fatalf("pending after a second event = %v, want 2", evs)
+	}
+	if err := clear(ctx); err != nil {
 		t.Fatalf("delete pending: %v", err)
 	}
 	if evs, _, _ := s.Pending(ctx, MessageKey("sms", "req-1")); len(evs) != 0 {

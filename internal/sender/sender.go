@@ -84,7 +84,7 @@ type Store interface {
 	Release(ctx context.Context, k dynamo.AttemptKeyOf) error
 	ApplyStatus(ctx context.Context, k dynamo.AttemptKeyOf, ev status.Event) (dynamo.Applied, error)
 	SetProviderID(ctx context.Context, k dynamo.AttemptKeyOf, channel, id string, byProviderID bool) error
-	Pending(ctx context.Context, msgKey string) ([]status.Event, func(context.Context, status.Event) error, error)
+	Pending(ctx context.Context, msgKey string) ([]status.Event, func(context.Context) error, error)
 }
 
 // Secrets reads provider credentials.
@@ -297,16 +297,25 @@ func (h *Handler) accepted(ctx context.Context, req Request, id string) error {
 	if err != nil || !byID {
 		return err
 	}
-	msgKey := dynamo.MessageKey(h.cfg.Channel, id)
-	evs, done, err := h.store.Pending(ctx, msgKey)
-	if err != nil {
-		return err
-	}
-	for _, ev := range evs {
-		if _, err := h.store.ApplyStatus(ctx, k, ev); err != nil {
+	return h.applyPending(ctx, k, dynamo.MessageKey(h.cfg.Channel, id))
+}
+
+// applyPending applies the statuses that arrived before the provider's
+// id was stored, then deletes them; when another one arrives during
+// that, it reads them again (applying one twice is a no-op).
+func (h *Handler) applyPending(ctx context.Context, k dynamo.AttemptKeyOf, msgKey string) error {
+	for try := 0; try < 5; try++ {
+		evs, clear, err := h.store.Pending(ctx, msgKey)
+		if err != nil || len(evs) == 0 {
 			return err
 		}
-		if err := done(ctx, ev); err != nil {
+		for _, ev := range evs {
+			if _, err := h.store.ApplyStatus(ctx, k, ev); err != nil {
+				return err
+			}
+		}
+		err = clear(ctx)
+		if !errors.Is(err, dynamo.ErrConflict) {
 			return err
 		}
 	}
