@@ -171,4 +171,3 @@ func TestRetriesPlan(t *testing.T) {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }
-
