@@ -89,7 +89,7 @@ func (s *StreamSource) shard(ctx context.Context, client *dynamodbstreams.Client
 			continue
 		}
 		if len(out.Records) == 0 {
-			sleep(ctx, 20*time.Millisecond)
+			sleep(ctx, 100*time.Millisecond)
 			it = out.NextShardIterator
 			if it == nil {
 				return // the shard is closed

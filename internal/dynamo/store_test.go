@@ -187,8 +187,9 @@ func TestConcurrentEventsMatchRecount(t *testing.T) {
 	if got["queued"] != recipients {
 		t.Errorf("queued = %d, want %d", got["queued"], recipients)
 	}
-	if got["read"]+got["failed"] != recipients {
-		t.Errorf("read %d + failed %d, want %d in all", got["read"], got["failed"], recipients)
+	// Each attempt ends delivered (or read) or failed, never both.
+	if got["delivered"]+got["failed"] != recipients {
+		t.Errorf("delivered %d + failed %d, want %d in all", got["delivered"], got["failed"], recipients)
 	}
 }
 
