@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/cascade-oss/cascade/cmd/bench/internal/bill"
@@ -175,6 +177,10 @@ func functionEnv(ctx context.Context, log io.Writer) ([]string, func(), error) {
 		srv.Stop()
 		return nil, nil, fmt.Errorf("create queue: %w", err)
 	}
+	// moto loads each service's code on first use; a function should
+	// not be timed against that.
+	_, _ = sfn.NewFromConfig(cfg).ListStateMachines(ctx, &sfn.ListStateMachinesInput{})
+	_, _ = secretsmanager.NewFromConfig(cfg).ListSecrets(ctx, &secretsmanager.ListSecretsInput{})
 	fmt.Fprintf(log, "cold start: moto on %s (pid %d)\n", srv.URL, srv.PID())
 	queue := aws.ToString(q.QueueUrl)
 	env := []string{
@@ -224,14 +230,25 @@ func invoke(ctx context.Context, rie, bootstrap string, env []string, f *results
 		f.Error = err.Error()
 		return
 	}
+	self, err := os.Executable()
+	if err != nil {
+		f.Error = err.Error()
+		return
+	}
+	times := bootstrap + ".times"
+	_ = os.Remove(times)
+
+	// The emulator runs this program as the bootstrap (see shim.go),
+	// which runs the real one and times it on the runtime API.
 	var out syncBuffer
 	cmd := exec.Command(rie,
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[0]),
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
-		bootstrap)
+		self)
 	cmd.Env = append(cleanEnv(), env...)
 	cmd.Env = append(cmd.Env, "AWS_LAMBDA_FUNCTION_NAME="+f.Name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(bill.MemoryMB[f.Name]))
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(bill.MemoryMB[f.Name]),
+		shimTargetVar+"="+bootstrap, shimOutVar+"="+times)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	// Its own process group, so stopping it stops the bootstrap too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -252,10 +269,19 @@ func invoke(ctx context.Context, rie, bootstrap string, env []string, f *results
 	}
 	f.HTTPStatus = status
 	f.Answer = answerOf(body)
-	f.InitMS, f.InvokeMS, err = reportLine(waitFor(&out, "REPORT RequestId", time.Second))
+	f.EmulatorMS, err = reportLine(waitFor(&out, "REPORT RequestId", time.Second))
 	if err != nil {
 		f.Error = fmt.Sprintf("%v; emulator said: %s", err, tail(out.String(), 400))
 	}
+	var t shimTimes
+	raw, err := os.ReadFile(times)
+	if err == nil {
+		err = json.Unmarshal(raw, &t)
+	}
+	if err != nil {
+		f.Error = fmt.Sprintf("no runtime API timings: %v", err)
+	}
+	f.InitMS, f.InvokeMS = t.InitMS, t.InvokeMS
 }
 
 // cleanEnv is this process's environment without AWS settings, so
@@ -319,17 +345,15 @@ func answerOf(body []byte) string {
 	return "ok"
 }
 
-var reportRE = regexp.MustCompile(`Init Duration: ([0-9.]+) ms\s+Duration: ([0-9.]+) ms`)
+var reportRE = regexp.MustCompile(`REPORT RequestId: \S+\s+(?:Init Duration: [0-9.]+ ms\s+)?Duration: ([0-9.]+) ms`)
 
-// reportLine reads the emulator's REPORT line.
-func reportLine(out string) (initMS, invokeMS float64, err error) {
+// reportLine reads the Duration of the emulator's REPORT line.
+func reportLine(out string) (float64, error) {
 	m := reportRE.FindStringSubmatch(out)
 	if m == nil {
-		return 0, 0, errors.New("no REPORT line with an init duration")
+		return 0, errors.New("no REPORT line")
 	}
-	initMS, _ = strconv.ParseFloat(m[1], 64)
-	invokeMS, _ = strconv.ParseFloat(m[2], 64)
-	return initMS, invokeMS, nil
+	return strconv.ParseFloat(m[1], 64)
 }
 
 // waitFor waits up to limit for s to appear in the buffer and returns

@@ -27,6 +27,9 @@ import (
 )
 
 func main() {
+	if bootstrap := os.Getenv(shimTargetVar); bootstrap != "" {
+		os.Exit(shim(bootstrap))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

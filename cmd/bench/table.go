@@ -51,10 +51,11 @@ func printColdStart(w io.Writer, cs *results.ColdStart) {
 	if cs == nil {
 		return
 	}
-	rows := [][]string{{"function", "arm64 MB", "amd64 MB", "init ms", "invoke ms", "1st answer ms", "answer"}}
+	rows := [][]string{{"function", "arm64 MB", "amd64 MB", "init ms", "1st invoke ms",
+		"emulator ms", "1st answer ms", "answer"}}
 	for _, f := range cs.Functions {
 		rows = append(rows, []string{f.Name, mb(f.ARM64Bytes), mb(f.AMD64Bytes),
-			fmt.Sprintf("%.1f", f.InitMS), fmt.Sprintf("%.1f", f.InvokeMS),
+			fmt.Sprintf("%.1f", f.InitMS), fmt.Sprintf("%.1f", f.InvokeMS), fmt.Sprintf("%.1f", f.EmulatorMS),
 			fmt.Sprintf("%.0f", f.FirstResponseMS), tail(firstNonEmpty(f.Error, f.Answer), 70)})
 	}
 	table(w, "Cold start under the Lambda Runtime Interface Emulator ("+cs.RIE+", amd64 copies)", rows)

@@ -96,6 +96,9 @@ func (p *Processor) record(ctx context.Context, rec events.DynamoDBEventRecord) 
 		return err
 	}
 	err = p.send(ctx, tr)
+	if err == nil {
+		p.log.InfoContext(ctx, "task answered", "attemptId", tr.id, "channel", tr.channel, "status", string(tr.to))
+	}
 	if err == nil && tr.to.Success() {
 		// moto accepts a late success while the execution runs on
 		// (AWS answers TaskTimedOut), so the store also knows: an

@@ -38,6 +38,9 @@ type Options struct {
 	Seed int64
 	// Fakes tunes the provider fakes (see fakes.go).
 	Fakes FakeOptions
+	// MaxInFlight caps each campaign's journeys under way, so moto's
+	// single Python process keeps up; 120 if zero.
+	MaxInFlight int64
 	// SenderBackoff is the senders' first retry delay.
 	SenderBackoff time.Duration
 }
@@ -109,6 +112,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		RBMAPIURL:          st.Fakes.RBMURL,
 		MSG91APIURL:        st.Fakes.MSG91URL,
 		S3PathStyle:        true,
+		MaxInFlight:        firstInt(o.MaxInFlight, 120),
 	}
 	st.Clients = function.NewClients(awsCfg, st.Config)
 	res, err := createResources(ctx, st.Clients, o.Prefix)
@@ -183,7 +187,7 @@ func (st *Stack) wire(ctx context.Context, res resources, o Options, awsCfg aws.
 		s.run(ctx, cl.SQS, logFor("devstack"), &st.wg)
 	}
 
-	st.Stream = &StreamSource{StreamARN: res.streamARN, BatchSize: 100,
+	st.Stream = &StreamSource{StreamARN: res.streamARN, BatchSize: 1000, Parallel: 10,
 		Handler: function.StatusProcessor(cfg, cl, logFor("status-processor")).Handle}
 	st.Stream.run(ctx, dynamodbstreams.NewFromConfig(awsCfg), logFor("devstack"), &st.wg)
 
@@ -257,4 +261,11 @@ func firstNonEmpty(a ...string) string {
 		}
 	}
 	return ""
+}
+
+func firstInt(a, b int64) int64 {
+	if a != 0 {
+		return a
+	}
+	return b
 }

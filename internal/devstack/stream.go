@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,9 @@ type StreamSource struct {
 	StreamARN string
 	Handler   StreamHandler
 	BatchSize int32
+	// Parallel is how many groups of a batch run at once (Lambda's
+	// parallelization factor); 1 if zero.
+	Parallel int
 
 	invocations atomic.Int64
 	records     atomic.Int64
@@ -108,23 +112,77 @@ func (s *StreamSource) shard(ctx context.Context, client *dynamodbstreams.Client
 }
 
 // deliver hands a batch to the handler and returns the sequence number
-// to retry from, or "" when the batch is done.
+// to retry from, or "" when the batch is done. Like an event source
+// mapping with a parallelisation factor, it splits the batch by item
+// key into Parallel groups that run at once; records of one item stay
+// in order within their group.
 func (s *StreamSource) deliver(ctx context.Context, recs []types.Record, log *slog.Logger) string {
-	ev := events.DynamoDBEvent{Records: make([]events.DynamoDBEventRecord, len(recs))}
-	for i, r := range recs {
-		ev.Records[i] = lambdaRecord(r, s.StreamARN)
+	n := max(s.Parallel, 1)
+	groups := make([][]events.DynamoDBEventRecord, n)
+	for _, r := range recs {
+		lr := lambdaRecord(r, s.StreamARN)
+		g := groupOf(lr, n)
+		groups[g] = append(groups[g], lr)
 	}
-	s.invocations.Add(1)
+	failed := make([]string, n)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failed[i] = s.invoke(ctx, g, log)
+		}()
+	}
+	wg.Wait()
 	s.records.Add(int64(len(recs)))
-	resp, err := s.Handler(invocation(ctx), ev)
+	if d := recs[len(recs)-1].Dynamodb; d != nil && d.ApproximateCreationDateTime != nil {
+		log.Info("stream batch", "records", len(recs), "lagMs", time.Since(*d.ApproximateCreationDateTime).Milliseconds())
+	}
+	// Retry from the earliest failure, as Lambda does; groups that
+	// succeeded see their records again, which the handler tolerates.
+	first := ""
+	for _, f := range failed {
+		if f != "" && (first == "" || less(f, first)) {
+			first = f
+		}
+	}
+	return first
+}
+
+// invoke runs one group and returns the sequence number it failed at.
+func (s *StreamSource) invoke(ctx context.Context, recs []events.DynamoDBEventRecord, log *slog.Logger) string {
+	s.invocations.Add(1)
+	resp, err := s.Handler(invocation(ctx), events.DynamoDBEvent{Records: recs})
 	if err != nil {
 		log.Warn("stream handler failed", "err", err)
-		return ev.Records[0].Change.SequenceNumber
+		return recs[0].Change.SequenceNumber
 	}
 	if len(resp.BatchItemFailures) > 0 {
 		return resp.BatchItemFailures[0].ItemIdentifier
 	}
 	return ""
+}
+
+// groupOf picks a record's group from its item key.
+func groupOf(r events.DynamoDBEventRecord, n int) int {
+	h := fnv.New32a()
+	for _, k := range []string{"pk", "sk"} {
+		if v, ok := r.Change.Keys[k]; ok && v.DataType() == events.DataTypeString {
+			h.Write([]byte(v.String()))
+		}
+	}
+	return int(h.Sum32() % uint32(n))
+}
+
+// less compares stream sequence numbers, which are decimal strings.
+func less(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 func (s *StreamSource) iterator(ctx context.Context, client *dynamodbstreams.Client, shard string, kind types.ShardIteratorType, seq string) (*string, error) {

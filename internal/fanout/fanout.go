@@ -47,6 +47,7 @@ type Store interface {
 	AddRejected(ctx context.Context, campaign string, row int, raw, reason string) error
 	ClaimChunk(ctx context.Context, campaign string, row int) (bool, error)
 	SetCampaignState(ctx context.Context, tenant, id string, to campaign.State, from ...campaign.State) error
+	Counters(ctx context.Context, campaign string) (map[string]dynamo.Counters, error)
 }
 
 // SFN starts executions.
@@ -54,9 +55,10 @@ type SFN interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 }
 
-// Queue sends the next chunk.
+// Queue sends the next chunk, and delays one that must wait.
 type Queue interface {
 	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
 // Objects reads uploaded audiences.
@@ -70,6 +72,13 @@ type Config struct {
 	QueueURL        string // the fan-out queue, for the next chunk
 	Bucket          string // where uploaded audiences live
 	ChunkSize       int    // rows per message; DefaultChunk if zero
+	// MaxInFlight caps the campaign's journeys under way: a chunk waits
+	// while more have started than ended. Zero means no cap. It keeps
+	// start rates inside Step Functions' quota on AWS and inside what
+	// the local emulator can run at once.
+	MaxInFlight int64
+	// Pause is how long a capped chunk waits; 2 s if zero.
+	Pause time.Duration
 }
 
 // DefaultChunk keeps one chunk well inside a Lambda timeout on moto
@@ -98,8 +107,13 @@ func New(cfg Config, st Store, s SFN, q Queue, o Objects, log *slog.Logger) *Han
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, m := range ev.Records {
-		if err := h.chunk(ctx, m.Body); err != nil {
+		err := h.chunk(ctx, m.Body)
+		if errors.Is(err, errBusy) {
+			h.pause(ctx, m)
+		} else if err != nil {
 			h.log.ErrorContext(ctx, "chunk failed", "messageId", m.MessageId, "err", err)
+		}
+		if err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
 				events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
@@ -122,6 +136,9 @@ func (h *Handler) chunk(ctx context.Context, body string) error {
 	}
 	if m.Row < 1 {
 		m.Row = 1
+	}
+	if err := h.checkInFlight(ctx, c.ID); err != nil {
+		return err
 	}
 
 	rows, next, err := h.read(ctx, c, m)
@@ -227,4 +244,37 @@ func ExecutionName(campaignID string, num phone.Number) string {
 		}
 		return '_'
 	}, name)
+}
+
+// errBusy means the campaign has as many journeys under way as it may.
+var errBusy = errors.New("too many journeys in flight")
+
+func (h *Handler) checkInFlight(ctx context.Context, id string) error {
+	if h.cfg.MaxInFlight <= 0 {
+		return nil
+	}
+	c, err := h.store.Counters(ctx, id)
+	if err != nil {
+		return err
+	}
+	all := c[dynamo.Scope]
+	if all[dynamo.Recipients]-all[dynamo.Reached]-all[dynamo.Unreached] >= h.cfg.MaxInFlight {
+		return errBusy
+	}
+	return nil
+}
+
+// pause hides a capped chunk for a while before SQS hands it back.
+func (h *Handler) pause(ctx context.Context, m events.SQSMessage) {
+	wait := h.cfg.Pause
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	_, err := h.queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(h.cfg.QueueURL), ReceiptHandle: aws.String(m.ReceiptHandle),
+		VisibilityTimeout: int32(wait / time.Second),
+	})
+	if err != nil {
+		h.log.WarnContext(ctx, "pause not set", "err", err)
+	}
 }

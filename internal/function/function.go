@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type Config struct {
 	WhatsAppAPIVersion string `env:"WHATSAPP_API_VERSION" default:"v25.0"`
 	RBMAPIURL          string `env:"RBM_API_URL" default:"https://rcsbusinessmessaging.googleapis.com"`
 	MSG91APIURL        string `env:"MSG91_API_URL" default:"https://control.msg91.com"`
+	// MaxInFlight caps each campaign's journeys under way (0: no cap).
+	MaxInFlight int64 `env:"MAX_IN_FLIGHT"`
 	// S3PathStyle addresses buckets by path, as local endpoints need.
 	S3PathStyle bool `env:"S3_PATH_STYLE"`
 }
@@ -69,6 +72,12 @@ func Load(lookup func(string) (string, bool), required ...string) (Config, error
 			continue
 		}
 		switch f.Type.Kind() {
+		case reflect.Int64:
+			n, err := strconv.ParseInt(firstNonEmpty(val, "0"), 10, 64)
+			if err != nil {
+				missing = append(missing, name+" (not a number)")
+			}
+			v.Field(i).SetInt(n)
 		case reflect.Bool:
 			v.Field(i).SetBool(val == "true" || val == "1")
 		default:
@@ -82,6 +91,13 @@ func Load(lookup func(string) (string, bool), required ...string) (Config, error
 		return Config{}, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
 	}
 	return c, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func contains(list []string, s string) bool {

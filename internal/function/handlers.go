@@ -35,6 +35,7 @@ func API(c Config, cl Clients, log *slog.Logger) *api.API {
 func Fanout(c Config, cl Clients, log *slog.Logger) *fanout.Handler {
 	return fanout.New(fanout.Config{
 		StateMachineARN: c.StateMachineARN, QueueURL: c.FanoutQueueURL, Bucket: c.Bucket,
+		ChunkSize: 50, MaxInFlight: c.MaxInFlight,
 	}, cl.store(c), cl.SFN, cl.SQS, cl.S3, log)
 }
 

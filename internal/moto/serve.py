@@ -11,10 +11,12 @@ moto also deep-copies every table a transaction touches, stream records
 included, before each TransactWriteItems, so that it can roll back a
 transaction whose condition fails after earlier items were written. The
 copy grows with the table and made a 1,000-recipient campaign take
-seconds per write. Under the lock, the launcher first checks every
-condition of the transaction against the current items: when all hold,
-nothing will need rolling back and the copy is skipped; otherwise moto
-runs exactly as it ships, copy and rollback included.
+seconds per write; worse, a rollback swaps in the copied table, whose
+stream no open shard iterator sees again. Under the lock, the launcher
+first checks every condition of the transaction against the current
+items: when one fails it cancels the transaction, with the reasons moto
+would give, before anything is written; when all hold, nothing can need
+rolling back, so moto runs without the copy.
 
 moto finds the service behind every request by trying a few hundred
 URL patterns; the launcher remembers the answer per host name. And its
@@ -34,6 +36,7 @@ import copy
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.exceptions import TransactionCanceledException
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
@@ -72,38 +75,50 @@ class _CopyWithoutTables:
 _FAST_COPY = _CopyWithoutTables()
 
 
-def _conditions_hold(backend, transact_items):
-    try:
-        for entry in transact_items:
-            op_type, op = next(iter(entry.items()))
-            condition = op.get("ConditionExpression")
-            if condition is None:
-                continue
-            table = backend.get_table(op["TableName"])
-            if op_type == "Put":
-                attrs = op["Item"]
-                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = attrs[table.range_key_attr]
-            else:
-                key = op["Key"]
-            check = dynamodb_models.get_filter_expression(
-                condition,
-                op.get("ExpressionAttributeNames"),
-                op.get("ExpressionAttributeValues"),
-            )
-            if not check.expr(backend.get_item(op["TableName"], key)):
-                return False
-        return True
-    except Exception:  # let moto itself report whatever is wrong
-        return False
+def _condition_failures(backend, transact_items):
+    """Return moto's cancellation reasons when a condition fails, else
+    None. Anything unexpected is left for moto itself to report."""
+    reasons = []
+    failed = False
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        condition = op.get("ConditionExpression")
+        if condition is None:
+            reasons.append((None, None, None))
+            continue
+        table = backend.get_table(op["TableName"])
+        if op_type == "Put":
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        check = dynamodb_models.get_filter_expression(
+            condition,
+            op.get("ExpressionAttributeNames"),
+            op.get("ExpressionAttributeValues"),
+        )
+        if check.expr(backend.get_item(op["TableName"], key)):
+            reasons.append((None, None, None))
+        else:
+            failed = True
+            reasons.append(("ConditionalCheckFailed", "The conditional request failed", None))
+    return reasons if failed else None
 
 
 _transact = DynamoDBBackend.transact_write_items
 
 
 def _transact_without_copy(self, transact_items):
-    fast = _conditions_hold(self, transact_items)
+    try:
+        reasons = _condition_failures(self, transact_items)
+    except Exception:
+        reasons, fast = None, False
+    else:
+        fast = True
+    if reasons is not None:
+        raise TransactionCanceledException(reasons)
     dynamodb_models.copy = _FAST_COPY if fast else copy
     try:
         return _transact(self, transact_items)
