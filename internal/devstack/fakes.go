@@ -51,7 +51,7 @@ func DemoFakes() FakeOptions {
 			"whatsapp": wa, "rcs": providersim.RCSMix, "sms": providersim.SMSMix,
 		},
 		Delay:     150 * time.Millisecond,
-		LateDelay: 16 * time.Second,
+		LateDelay: 40 * time.Second,
 		Batch:     20,
 	}
 }
@@ -73,6 +73,7 @@ func startFakes(seed int64, o FakeOptions) (*Fakes, error) {
 			Script: providersim.Script{Numbers: o.Numbers[ch], Mix: o.Mix[ch], Seed: uint64(seed)},
 			Delay:  o.Delay, LateDelay: o.LateDelay, Batch: o.Batch, BatchWindow: 50 * time.Millisecond,
 			Duplicate: o.Duplicate, Reorder: o.Reorder, Early: o.Early,
+			Concurrency: 8,
 		}
 	}
 	f := &Fakes{}

@@ -39,7 +39,7 @@ type Options struct {
 	// Fakes tunes the provider fakes (see fakes.go).
 	Fakes FakeOptions
 	// MaxInFlight caps each campaign's journeys under way, so moto's
-	// single Python process keeps up; 120 if zero.
+	// single Python process keeps up; 60 if zero.
 	MaxInFlight int64
 	// SenderBackoff is the senders' first retry delay.
 	SenderBackoff time.Duration
@@ -112,7 +112,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		RBMAPIURL:          st.Fakes.RBMURL,
 		MSG91APIURL:        st.Fakes.MSG91URL,
 		S3PathStyle:        true,
-		MaxInFlight:        firstInt(o.MaxInFlight, 120),
+		MaxInFlight:        firstInt(o.MaxInFlight, 60),
 	}
 	st.Clients = function.NewClients(awsCfg, st.Config)
 	res, err := createResources(ctx, st.Clients, o.Prefix)

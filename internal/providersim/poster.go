@@ -134,17 +134,32 @@ func (p *poster[T]) run() {
 		if !p.sleep(p.cfg.BatchWindow) {
 			return
 		}
-		for {
-			items := p.take()
-			if len(items) == 0 {
-				break
-			}
-			p.deliver(items)
-		}
+		p.drain()
 	}
 }
 
 // take removes up to one batch from the queue.
+// drain posts everything queued, Config.Concurrency POSTs at a time
+// (providers deliver webhooks concurrently, and in no set order).
+func (p *poster[T]) drain() {
+	sem := make(chan struct{}, max(p.cfg.Concurrency, 1))
+	var wg sync.WaitGroup
+	for {
+		items := p.take()
+		if len(items) == 0 {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.deliver(items)
+			<-sem
+		}()
+	}
+	wg.Wait()
+}
+
 func (p *poster[T]) take() []T {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -160,6 +160,9 @@ type Config struct {
 	// POST waits for more statuses to fill it.
 	Batch       int
 	BatchWindow time.Duration
+	// Concurrency is how many webhook POSTs may be in flight at once;
+	// 0 means 1, in order.
+	Concurrency int
 	// Duplicate posts every status twice.
 	Duplicate bool
 	// Reorder posts read before delivered.

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/cascade-oss/cascade/internal/cache"
 	"github.com/cascade-oss/cascade/internal/campaign"
 	"github.com/cascade-oss/cascade/internal/cascade"
 	"github.com/cascade-oss/cascade/internal/dynamo"
@@ -110,12 +111,14 @@ type Config struct {
 
 // Handler handles one channel queue.
 type Handler struct {
-	cfg      Config
-	store    Store
-	secrets  Secrets
-	provider Provider
-	queue    Queue
-	log      *slog.Logger
+	campaigns *cache.TTL[string, campaign.Campaign]
+	channels  *cache.TTL[string, dynamo.ChannelConfig]
+	cfg       Config
+	store     Store
+	secrets   Secrets
+	provider  Provider
+	queue     Queue
+	log       *slog.Logger
 }
 
 // New returns a sender for cfg.Channel.
@@ -127,7 +130,26 @@ func New(cfg Config, st Store, sec Secrets, p Provider, q Queue, log *slog.Logge
 		cfg.Backoff = 2 * time.Second
 	}
 	return &Handler{cfg: cfg, store: st, secrets: sec, provider: p, queue: q,
-		log: log.With("channel", cfg.Channel)}
+		log:       log.With("channel", cfg.Channel),
+		campaigns: cache.New[string, campaign.Campaign](cacheTTL),
+		channels:  cache.New[string, dynamo.ChannelConfig](cacheTTL)}
+}
+
+// cacheTTL is how long a warm sender reuses a campaign's content and a
+// tenant's channel settings; both change rarely, and a cancellation is
+// seen within it.
+const cacheTTL = 30 * time.Second
+
+func (h *Handler) campaign(ctx context.Context, tenant, id string) (campaign.Campaign, error) {
+	return h.campaigns.Get(tenant+"/"+id, func() (campaign.Campaign, error) {
+		return h.store.Campaign(ctx, tenant, id)
+	})
+}
+
+func (h *Handler) channel(ctx context.Context, tenant string) (dynamo.ChannelConfig, error) {
+	return h.channels.Get(tenant, func() (dynamo.ChannelConfig, error) {
+		return h.store.Channel(ctx, tenant, h.cfg.Channel)
+	})
 }
 
 // errLater marks a message to be redelivered by SQS.
@@ -188,7 +210,7 @@ func (h *Handler) one(ctx context.Context, m events.SQSMessage) error {
 
 // load reads the campaign, the recipient and the channel's settings.
 func (h *Handler) load(ctx context.Context, t Task) (Request, error) {
-	c, err := h.store.Campaign(ctx, t.Tenant, t.Campaign)
+	c, err := h.campaign(ctx, t.Tenant, t.Campaign)
 	if err != nil {
 		return Request{}, err
 	}
@@ -202,7 +224,7 @@ func (h *Handler) load(ctx context.Context, t Task) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	cfg, err := h.store.Channel(ctx, t.Tenant, h.cfg.Channel)
+	cfg, err := h.channel(ctx, t.Tenant)
 	if err != nil {
 		return Request{}, fmt.Errorf("channel not connected: %w", err)
 	}

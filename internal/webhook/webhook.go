@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cascade-oss/cascade/internal/cache"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/phone"
 	"github.com/cascade-oss/cascade/internal/secrets"
@@ -68,11 +69,12 @@ type Secrets interface {
 
 // Handler serves one provider's webhook URL.
 type Handler struct {
-	p       Provider
-	store   Store
-	secrets Secrets
-	log     *slog.Logger
-	metrics func(name, channel string)
+	channels *cache.TTL[string, dynamo.ChannelConfig]
+	p        Provider
+	store    Store
+	secrets  Secrets
+	log      *slog.Logger
+	metrics  func(name, channel string)
 }
 
 // New returns a handler for p. metrics, if not nil, is told of every
@@ -81,7 +83,8 @@ func New(p Provider, st Store, sec Secrets, log *slog.Logger, metrics func(name,
 	if metrics == nil {
 		metrics = func(string, string) {}
 	}
-	return &Handler{p: p, store: st, secrets: sec, log: log.With("channel", p.Channel()), metrics: metrics}
+	return &Handler{p: p, store: st, secrets: sec, log: log.With("channel", p.Channel()), metrics: metrics,
+		channels: cache.New[string, dynamo.ChannelConfig](30 * time.Second)}
 }
 
 // Errors that become 4xx answers.
@@ -116,7 +119,9 @@ func (h *Handler) serve(ctx context.Context, ev events.LambdaFunctionURLRequest)
 	if tenant == "" {
 		return http.StatusNotFound, "tenant: required in the URL"
 	}
-	cfg, err := h.store.Channel(ctx, tenant, h.p.Channel())
+	cfg, err := h.channels.Get(tenant, func() (dynamo.ChannelConfig, error) {
+		return h.store.Channel(ctx, tenant, h.p.Channel())
+	})
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return http.StatusNotFound, "tenant: no such channel"
 	}

@@ -34,6 +34,7 @@ func run() error {
 	profile := flag.String("profile", "", "where to write the CPU profile")
 	limit := flag.Duration("limit", 6*time.Minute, "longest wait for the campaign to end")
 	seed := flag.Int64("seed", 1, "seed of the fakes' outcomes")
+	metered := flag.Bool("meter", true, "count AWS work through the meter (false: only to see its cost)")
 	flag.Parse()
 	if *out == "" {
 		return fmt.Errorf("-out is required")
@@ -41,7 +42,8 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	res, err := campaignRun(ctx, runConfig{recipients: *n, profile: *profile, limit: *limit, seed: *seed})
+	res, err := campaignRun(ctx, runConfig{recipients: *n, profile: *profile, limit: *limit, seed: *seed,
+		metered: *metered})
 	if err != nil {
 		res.Recipients = *n
 		res.Error = err.Error()
@@ -62,6 +64,7 @@ type runConfig struct {
 	profile    string
 	limit      time.Duration
 	seed       int64
+	metered    bool
 }
 
 // result is filled as the run goes.

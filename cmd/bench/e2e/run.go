@@ -24,7 +24,7 @@ const campaignFile = "events/demo-campaign.json"
 func campaignRun(ctx context.Context, rc runConfig) (result, error) {
 	res := result{Recipients: rc.recipients}
 	fmt.Fprintf(os.Stderr, "end to end: %d recipients\n", rc.recipients)
-	e, err := startEnv(ctx, rc.seed)
+	e, err := startEnv(ctx, rc.seed, rc.metered)
 	if err != nil {
 		return res, err
 	}
@@ -100,7 +100,7 @@ func (e *env) figures(ctx context.Context, res *result, id string, rc runConfig,
 		LogBytes:     float64(e.logs.n.Load()) / n, StateMachineLogBytes: ex.logBytes,
 	}
 	res.Moto = results.Moto{Requests: rep.Requests, MeanMS: rep.MeanMS, ByService: rep.ByService,
-		IdlePolls: rep.IdlePolls, Operations: rep.Ops}
+		IdlePolls: rep.IdlePolls, Operations: rep.Ops, Seconds: rep.OpSeconds}
 	e.gate.mu.Lock()
 	hooks := append([]arrival(nil), e.gate.hooks...)
 	e.gate.mu.Unlock()

@@ -43,7 +43,7 @@ type env struct {
 
 // startEnv starts moto, the meter in front of it, the stack behind the
 // meter, and the gateway proxy in front of the stack.
-func startEnv(ctx context.Context, seed int64) (*env, error) {
+func startEnv(ctx context.Context, seed int64, metered bool) (*env, error) {
 	e := &env{logs: &countingWriter{}, sends: newSendClock(http.DefaultTransport)}
 	venv, err := moto.FindVenv()
 	if err != nil {
@@ -58,6 +58,9 @@ func startEnv(ctx context.Context, seed int64) (*env, error) {
 	if err != nil {
 		e.stop()
 		return nil, err
+	}
+	if !metered {
+		meterURL = e.moto.URL // for comparison: the stack without the meter
 	}
 
 	// Senders call the providers with http.DefaultClient: its

@@ -29,6 +29,7 @@ type Meter struct {
 	requests  int64
 	motoTime  time.Duration
 	ops       map[string]int64
+	opTime    map[string]time.Duration
 	byService map[string]int64
 	idleSQS   int64
 	idleShard int64
@@ -75,6 +76,7 @@ func (m *Meter) Reset() {
 	m.requests, m.motoTime, m.s3Writes, m.s3Reads = 0, 0, 0, 0
 	m.idleSQS, m.idleShard = 0, 0
 	m.ops, m.byService = map[string]int64{}, map[string]int64{}
+	m.opTime = map[string]time.Duration{}
 	m.ddb = newLedger()
 	m.receipts, m.iterators = map[string]*batch{}, map[string]*batch{}
 	m.calls = map[string]*Calls{}
@@ -203,6 +205,7 @@ func (m *Meter) count(c call) {
 	m.motoTime += c.took
 	m.byService[svc]++
 	m.ops[svc+"."+op]++
+	m.opTime[svc+"."+op] += c.took
 	switch svc {
 	case "dynamodb":
 		m.ddb.add(ddb)
@@ -225,7 +228,9 @@ func (m *Meter) sqs(op string, c call) {
 	switch op {
 	case "ReceiveMessage":
 		var in struct{ QueueUrl string }
-		var out struct{ Messages []struct{ ReceiptHandle string } }
+		var out struct {
+			Messages []struct{ ReceiptHandle string }
+		}
 		_ = json.Unmarshal(c.body, &in)
 		_ = json.Unmarshal(c.answer, &out)
 		if len(out.Messages) == 0 {
@@ -309,6 +314,8 @@ type Report struct {
 	MeanMS    float64
 	ByService map[string]int64
 	Ops       map[string]int64
+	// OpSeconds is the time moto took over each operation, in all.
+	OpSeconds map[string]float64
 	// IdlePolls are receives and stream reads that found nothing.
 	IdlePolls int64
 	WRU, RRU  float64
@@ -328,6 +335,10 @@ func (m *Meter) Report(final map[string]Final) Report {
 		Requests: m.requests, ByService: copyMap(m.byService), Ops: copyMap(m.ops),
 		IdlePolls: m.idleSQS + m.idleShard, S3Writes: m.s3Writes, S3Reads: m.s3Reads,
 		SecretsCalls: m.byService["secretsmanager"], Calls: map[string]Calls{},
+	}
+	r.OpSeconds = map[string]float64{}
+	for k, d := range m.opTime {
+		r.OpSeconds[k] = d.Seconds()
 	}
 	if m.requests > 0 {
 		r.MeanMS = ms(m.motoTime) / float64(m.requests)

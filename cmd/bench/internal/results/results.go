@@ -209,6 +209,8 @@ type Moto struct {
 	ByService  map[string]int64 `json:"byService"`
 	IdlePolls  int64            `json:"idlePolls"`
 	Operations map[string]int64 `json:"operations"`
+	// Seconds is moto's time per operation, summed over requests.
+	Seconds map[string]float64 `json:"seconds"`
 }
 
 // Cost is the AWS bill per 1,000,000 recipients.
