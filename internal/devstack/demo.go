@@ -124,11 +124,7 @@ func progress(w io.Writer, done, total int64, s stats.Stats) {
 // on from the channel before it.
 func (st *Stack) Check(ctx context.Context, id string, order []string) error {
 	var errs []error
-	counters, err := st.Store.Counters(ctx, id)
-	if err != nil {
-		return err
-	}
-	recount, err := st.Store.Recount(ctx, id)
+	counters, recount, err := st.settled(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -230,4 +226,27 @@ func (st *Stack) Report(ctx context.Context, c *Client, id, kind string, limit t
 		time.Sleep(300 * time.Millisecond)
 	}
 	return "", fmt.Errorf("report %s not ready after %s", kind, limit)
+}
+
+// settled reads the counters between two recounts that agree, so late
+// deliveries still arriving cannot make a sound campaign look broken.
+func (st *Stack) settled(ctx context.Context, id string) (counters, recount map[string]dynamo.Counters, err error) {
+	for try := 0; ; try++ {
+		before, err := st.Store.Recount(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		counters, err = st.Store.Counters(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		recount, err = st.Store.Recount(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cmp.Equal(before, recount) || try == 20 {
+			return counters, recount, nil
+		}
+		time.Sleep(time.Second)
+	}
 }

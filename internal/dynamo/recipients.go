@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cascade-oss/cascade/internal/failure"
+	"github.com/cascade-oss/cascade/internal/status"
 )
 
 // Recipient is one valid, deduplicated audience member of a campaign
@@ -162,10 +165,19 @@ func (s *Store) SetOutcome(ctx context.Context, campaign, e164, outcome, channel
 // was delivered by then was delivered after fallback, and is counted
 // so too. It is a no-op when the attempt is missing (its sender never
 // ran before the timeout) or already marked.
-func (s *Store) MarkMovedOn(ctx context.Context, k AttemptKeyOf) error {
+func (s *Store) MarkMovedOn(ctx context.Context, k AttemptKeyOf, missing NewAttempt) error {
 	for try := 0; try < maxTries; try++ {
 		a, err := s.Attempt(ctx, k)
-		if errors.Is(err, ErrNotFound) || (err == nil && a.MovedOn) {
+		if errors.Is(err, ErrNotFound) {
+			// The step timed out before its sender ran: record it as
+			// failed and moved on, so its late sender sends nothing and
+			// the funnel still adds up.
+			if err := s.recordSkipped(ctx, missing); err != nil {
+				return err
+			}
+			continue
+		}
+		if err == nil && a.MovedOn {
 			return nil
 		}
 		if err != nil {
@@ -181,6 +193,20 @@ func (s *Store) MarkMovedOn(ctx context.Context, k AttemptKeyOf) error {
 		}
 	}
 	return fmt.Errorf("mark moved on: %w", ErrConflict)
+}
+
+// recordSkipped stores a step that never reached its sender as a
+// failed attempt, counted as attempted and failed.
+func (s *Store) recordSkipped(ctx context.Context, n NewAttempt) error {
+	a, created, err := s.RecordAttempt(ctx, n)
+	if err != nil || !created {
+		return err
+	}
+	_, err = s.ApplyStatus(ctx, a.Key(), status.Event{
+		Status: status.Failed, At: n.At, Class: failure.FallbackNow,
+		Code: "not-sent", Reason: "step timed out before it was sent",
+	})
+	return err
 }
 
 // MarkAfterFallback records, once, that an attempt was delivered after

@@ -311,7 +311,7 @@ func TestRecipientsOutcomesAndMoves(t *testing.T) {
 	first := record(t, s, c, "+919900000001", "whatsapp", 0)
 	record(t, s, c, "+919900000001", "rcs", 1)
 	for i := 0; i < 2; i++ {
-		if err := s.MarkMovedOn(ctx, first.Key()); err != nil {
+		if err := s.MarkMovedOn(ctx, first.Key(), NewAttempt{}); err != nil {
 			t.Fatalf("MarkMovedOn: %v", err)
 		}
 		if err := s.SetOutcome(ctx, c, "+919900000001", OutcomeDelivered, "rcs", "", time.Now()); err != nil {
@@ -321,9 +321,16 @@ func TestRecipientsOutcomesAndMoves(t *testing.T) {
 			t.Fatalf("SetOutcome: %v", err)
 		}
 	}
-	// A missing attempt is not an error: its sender never ran.
-	if err := s.MarkMovedOn(ctx, AttemptKeyOf{c, "+919900000009", 0}); err != nil {
-		t.Errorf("MarkMovedOn(missing) = %v, want nil", err)
+	// A step whose sender never ran is recorded as failed and moved
+	// on, so a late sender finds it and sends nothing.
+	skipped := AttemptKeyOf{c, "+919900000009", 0}
+	err := s.MarkMovedOn(ctx, skipped, NewAttempt{Tenant: "t1", Campaign: c,
+		Recipient: "+919900000009", Channel: "whatsapp", At: time.Now()})
+	if err != nil {
+		t.Fatalf("MarkMovedOn(missing) = %v", err)
+	}
+	if a, err := s.Attempt(ctx, skipped); err != nil || a.Status != status.Failed || !a.MovedOn {
+		t.Errorf("skipped step = %+v, %v; want failed and moved on", a, err)
 	}
 
 	got := checkRecount(t, s, c)
@@ -332,8 +339,8 @@ func TestRecipientsOutcomesAndMoves(t *testing.T) {
 	if diff := cmp.Diff(want, got[Scope]); diff != "" {
 		t.Errorf("campaign counters (-want +got):\n%s", diff)
 	}
-	if got["whatsapp"][MovedOn] != 1 || got["rcs"]["queued"] != 1 {
-		t.Errorf("whatsapp movedOn %d, rcs queued %d; want 1 and 1",
+	if got["whatsapp"][MovedOn] != 2 || got["rcs"]["queued"] != 1 {
+		t.Errorf("whatsapp movedOn %d, rcs queued %d; want 2 and 1",
 			got["whatsapp"][MovedOn], got["rcs"]["queued"])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func fixture(t *testing.T) (*dynamo.Store, string) {
 	attempt("+919900000002", "whatsapp", 0, status.Event{Status: status.Failed,
 		Code: "131026", Class: failure.FallbackNow, Reason: "not on WhatsApp"})
 	attempt("+919900000002", "rcs", 1, status.Event{Status: status.Read})
-	must(t, st.MarkMovedOn(ctx, dynamo.AttemptKeyOf{Campaign: c, Recipient: "+919900000002", Step: 0}))
+	must(t, st.MarkMovedOn(ctx, dynamo.AttemptKeyOf{Campaign: c, Recipient: "+919900000002", Step: 0}, dynamo.NewAttempt{}))
 	must(t, st.SetOutcome(ctx, c, "+919900000001", dynamo.OutcomeDelivered, "whatsapp", "", time.Now()))
 	must(t, st.SetOutcome(ctx, c, "+919900000002", dynamo.OutcomeDelivered, "rcs", "", time.Now()))
 	must(t, st.AddRejected(ctx, c, 3, "=HYPERLINK(\"x\")", "not a phone number"))
@@ -205,5 +206,40 @@ func TestExporterUploadsToS3(t *testing.T) {
 	rows := readCSV(t, res.Body)
 	if diff := cmp.Diff([]string{"'+919900000001", "'+919900000002"}, column(rows, "recipient")); diff != "" {
 		t.Errorf("recipients (-want +got):\n%s", diff)
+	}
+
+	// Every kind goes through the same upload and reads back whole.
+	up := NewExporter(st, st, transfermanager.New(s3c), bucket, logging.New(&logs, "report-export"))
+	for _, kind := range Kinds {
+		key := ObjectKey("t1", c, kind, time.Now())
+		n, err := up.Upload(ctx, kind, c, key)
+		if err != nil {
+			t.Fatalf("upload %s: %v", kind, err)
+		}
+		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("read %s back: %v", kind, err)
+		}
+		rows := readCSV(t, obj.Body)
+		obj.Body.Close()
+		if len(rows)-1 != n {
+			t.Errorf("%s report holds %d rows, export counted %d", kind, len(rows)-1, n)
+		}
+	}
+
+	// A link names one object and its lifetime; moto does not enforce
+	// the expiry (S3 does), so the test checks what the link asks for.
+	short, err := s3.NewPresignClient(s3c).PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(got.ObjectKey),
+	}, s3.WithPresignExpires(15*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(short.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Query().Get("X-Amz-Expires") != "900" || u.Path != "/"+bucket+"/"+got.ObjectKey {
+		t.Errorf("link = %s, want one object for 900 s", short.URL)
 	}
 }

@@ -80,7 +80,7 @@ type Store interface {
 	Recipient(ctx context.Context, campaign, e164 string) (dynamo.Recipient, error)
 	RecordAttempt(ctx context.Context, n dynamo.NewAttempt) (dynamo.Attempt, bool, error)
 	Attempt(ctx context.Context, k dynamo.AttemptKeyOf) (dynamo.Attempt, error)
-	MarkMovedOn(ctx context.Context, k dynamo.AttemptKeyOf) error
+	MarkMovedOn(ctx context.Context, k dynamo.AttemptKeyOf, missing dynamo.NewAttempt) error
 	Claim(ctx context.Context, k dynamo.AttemptKeyOf, at time.Time) error
 	Release(ctx context.Context, k dynamo.AttemptKeyOf) error
 	ApplyStatus(ctx context.Context, k dynamo.AttemptKeyOf, ev status.Event) (dynamo.Applied, error)
@@ -190,7 +190,9 @@ func (h *Handler) one(ctx context.Context, m events.SQSMessage) error {
 	}
 	if t.Step > 0 {
 		prev := dynamo.AttemptKeyOf{Campaign: t.Campaign, Recipient: t.Recipient, Step: t.Step - 1}
-		if err := h.store.MarkMovedOn(ctx, prev); err != nil {
+		missing := dynamo.NewAttempt{Tenant: t.Tenant, Campaign: t.Campaign, Recipient: t.Recipient,
+			Channel: stepChannel(req.Campaign, t.Step-1), Step: t.Step - 1, At: time.Now()}
+		if err := h.store.MarkMovedOn(ctx, prev, missing); err != nil {
 			return err
 		}
 	}
@@ -384,4 +386,13 @@ func receiveCount(m events.SQSMessage) int {
 		return 1
 	}
 	return n
+}
+
+// stepChannel is the channel of step i of a campaign's plan: the i-th
+// channel in fallback mode, the one channel in retries mode.
+func stepChannel(c campaign.Campaign, i int) string {
+	if c.Mode == campaign.Retries || i >= len(c.Channels) {
+		return string(c.Channels[0].Channel)
+	}
+	return string(c.Channels[i].Channel)
 }

@@ -34,6 +34,7 @@ func run() error {
 	profile := flag.String("profile", "", "where to write the CPU profile")
 	limit := flag.Duration("limit", 6*time.Minute, "longest wait for the campaign to end")
 	seed := flag.Int64("seed", 1, "seed of the fakes' outcomes")
+	inFlight := flag.Int64("in-flight", 0, "journeys under way at once (0: the stack's default)")
 	metered := flag.Bool("meter", true, "count AWS work through the meter (false: only to see its cost)")
 	flag.Parse()
 	if *out == "" {
@@ -43,7 +44,7 @@ func run() error {
 	defer stop()
 
 	res, err := campaignRun(ctx, runConfig{recipients: *n, profile: *profile, limit: *limit, seed: *seed,
-		metered: *metered})
+		metered: *metered, inFlight: *inFlight})
 	if err != nil {
 		res.Recipients = *n
 		res.Error = err.Error()
@@ -65,6 +66,7 @@ type runConfig struct {
 	limit      time.Duration
 	seed       int64
 	metered    bool
+	inFlight   int64
 }
 
 // result is filled as the run goes.

@@ -24,7 +24,7 @@ const campaignFile = "events/demo-campaign.json"
 func campaignRun(ctx context.Context, rc runConfig) (result, error) {
 	res := result{Recipients: rc.recipients}
 	fmt.Fprintf(os.Stderr, "end to end: %d recipients\n", rc.recipients)
-	e, err := startEnv(ctx, rc.seed, rc.metered)
+	e, err := startEnv(ctx, rc)
 	if err != nil {
 		return res, err
 	}

@@ -43,7 +43,7 @@ type env struct {
 
 // startEnv starts moto, the meter in front of it, the stack behind the
 // meter, and the gateway proxy in front of the stack.
-func startEnv(ctx context.Context, seed int64, metered bool) (*env, error) {
+func startEnv(ctx context.Context, rc runConfig) (*env, error) {
 	e := &env{logs: &countingWriter{}, sends: newSendClock(http.DefaultTransport)}
 	venv, err := moto.FindVenv()
 	if err != nil {
@@ -59,7 +59,7 @@ func startEnv(ctx context.Context, seed int64, metered bool) (*env, error) {
 		e.stop()
 		return nil, err
 	}
-	if !metered {
+	if !rc.metered {
 		meterURL = e.moto.URL // for comparison: the stack without the meter
 	}
 
@@ -70,7 +70,7 @@ func startEnv(ctx context.Context, seed int64, metered bool) (*env, error) {
 	fakes.Delay = 0 // instant fakes: statuses follow the send at once
 	pprof.Do(ctx, pprof.Labels("part", partStack), func(ctx context.Context) {
 		e.stack, err = devstack.Start(ctx, devstack.Options{Endpoint: meterURL, Log: e.logs,
-			Seed: seed, Fakes: fakes})
+			Seed: rc.seed, Fakes: fakes, MaxInFlight: rc.inFlight})
 	})
 	if err != nil {
 		e.stop()
