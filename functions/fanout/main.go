@@ -7,37 +7,14 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/cascade-oss/cascade/internal/function"
-	"github.com/cascade-oss/cascade/internal/logging"
 )
 
 func main() {
-	if err := run(); err != nil {
-		slog.Error("cold start failed", "err", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	cfg, err := function.Load(os.LookupEnv, "TABLE_NAME", "BUCKET_NAME", "FANOUT_QUEUE_URL", "STATE_MACHINE_ARN")
-	if err != nil {
-		return err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("load AWS config: %w", err)
-	}
-	log := logging.New(os.Stdout, "fanout")
-	h := function.Fanout(cfg, function.NewClients(awsCfg, cfg), log)
-	lambda.Start(h.Handle)
-	return nil
+	function.Main("fanout", []string{"TABLE_NAME", "BUCKET_NAME", "FANOUT_QUEUE_URL", "STATE_MACHINE_ARN"},
+		func(c function.Config, cl function.Clients, log *slog.Logger) any {
+			return function.Fanout(c, cl, log).Handle
+		})
 }

@@ -7,38 +7,15 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/cascade-oss/cascade/internal/function"
-	"github.com/cascade-oss/cascade/internal/logging"
 )
 
 func main() {
-	if err := run(); err != nil {
-		slog.Error("cold start failed", "err", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	ctx := context.Background()
-	cfg, err := function.Load(os.LookupEnv, "TABLE_NAME", "QUEUE_URL", "SECRET_PREFIX")
-	if err != nil {
-		return err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("load AWS config: %w", err)
-	}
-	log := logging.New(os.Stdout, "sender-whatsapp")
-	h := function.Sender("whatsapp", cfg, function.NewClients(awsCfg, cfg), log, http.DefaultClient, 0)
-	lambda.Start(h.Handle)
-	return nil
+	function.Main("sender-whatsapp", []string{"TABLE_NAME", "QUEUE_URL", "SECRET_PREFIX"},
+		func(c function.Config, cl function.Clients, log *slog.Logger) any {
+			return function.Sender("whatsapp", c, cl, log, http.DefaultClient, 0).Handle
+		})
 }
