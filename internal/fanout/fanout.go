@@ -55,10 +55,9 @@ type SFN interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 }
 
-// Queue sends the next chunk, and delays one that must wait.
+// Queue sends the next chunk, or puts back one that must wait.
 type Queue interface {
 	SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-	ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
 }
 
 // Objects reads uploaded audiences.
@@ -109,11 +108,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	for _, m := range ev.Records {
 		err := h.chunk(ctx, m.Body)
 		if errors.Is(err, errBusy) {
-			h.pause(ctx, m)
-		} else if err != nil {
-			h.log.ErrorContext(ctx, "chunk failed", "messageId", m.MessageId, "err", err)
+			// Put the chunk back as a new, delayed message: a redelivery
+			// would count against the queue's redrive limit and send a
+			// patient chunk to the dead-letter queue.
+			err = h.later(ctx, m.Body)
 		}
 		if err != nil {
+			h.log.ErrorContext(ctx, "chunk failed", "messageId", m.MessageId, "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures,
 				events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
@@ -264,17 +265,18 @@ func (h *Handler) checkInFlight(ctx context.Context, id string) error {
 	return nil
 }
 
-// pause hides a capped chunk for a while before SQS hands it back.
-func (h *Handler) pause(ctx context.Context, m events.SQSMessage) {
+// later enqueues a capped chunk again, delayed by the pause.
+func (h *Handler) later(ctx context.Context, body string) error {
 	wait := h.cfg.Pause
 	if wait <= 0 {
 		wait = 2 * time.Second
 	}
-	_, err := h.queue.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-		QueueUrl: aws.String(h.cfg.QueueURL), ReceiptHandle: aws.String(m.ReceiptHandle),
-		VisibilityTimeout: int32(wait / time.Second),
+	_, err := h.queue.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl: aws.String(h.cfg.QueueURL), MessageBody: aws.String(body),
+		DelaySeconds: int32(min(wait, 15*time.Minute) / time.Second),
 	})
 	if err != nil {
-		h.log.WarnContext(ctx, "pause not set", "err", err)
+		return fmt.Errorf("put chunk back: %w", err)
 	}
+	return nil
 }
