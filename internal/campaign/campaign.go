@@ -30,6 +30,10 @@ const (
 	Launching State = "launching"
 	Running   State = "running"
 	Cancelled State = "cancelled"
+	// Completed is never stored: statistics report it for a running
+	// campaign whose fan-out has finished and whose every journey has
+	// ended. Late delivery receipts still update its counters.
+	Completed State = "completed"
 )
 
 // Campaign is one campaign as the API accepts and stores it. JSON names

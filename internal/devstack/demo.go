@@ -91,7 +91,7 @@ func (st *Stack) Wait(ctx context.Context, c *Client, id string, w io.Writer, li
 		if w != nil {
 			progress(w, done, s.Recipients, s)
 		}
-		if s.State == string(campaign.Running) && s.Recipients > 0 && s.InFlight == 0 {
+		if s.State == string(campaign.Completed) {
 			if w != nil {
 				fmt.Fprintln(w)
 			}
@@ -123,8 +123,14 @@ func progress(w io.Writer, done, total int64, s stats.Stats) {
 // outcome, and each channel's attempts equal the attempts that moved
 // on from the channel before it.
 func (st *Stack) Check(ctx context.Context, id string, order []string) error {
+	return CheckStore(ctx, st.Store, id, order)
+}
+
+// CheckStore is Check on any store, so a test that drives the handlers
+// against a table of its own checks the same invariants.
+func CheckStore(ctx context.Context, store *dynamo.Store, id string, order []string) error {
 	var errs []error
-	counters, recount, err := st.settled(ctx, id)
+	counters, recount, err := settled(ctx, store, id)
 	if err != nil {
 		return err
 	}
@@ -132,7 +138,7 @@ func (st *Stack) Check(ctx context.Context, id string, order []string) error {
 		errs = append(errs, fmt.Errorf("counters differ from the recount (-recount +counters):\n%s", diff))
 	}
 	missing := 0
-	err = st.Store.Recipients(ctx, id, func(r dynamo.Recipient) error {
+	err = store.Recipients(ctx, id, func(r dynamo.Recipient) error {
 		if r.Outcome == "" {
 			missing++
 		}
@@ -230,17 +236,17 @@ func (st *Stack) Report(ctx context.Context, c *Client, id, kind string, limit t
 
 // settled reads the counters between two recounts that agree, so late
 // deliveries still arriving cannot make a sound campaign look broken.
-func (st *Stack) settled(ctx context.Context, id string) (counters, recount map[string]dynamo.Counters, err error) {
+func settled(ctx context.Context, store *dynamo.Store, id string) (counters, recount map[string]dynamo.Counters, err error) {
 	for try := 0; ; try++ {
-		before, err := st.Store.Recount(ctx, id)
+		before, err := store.Recount(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		counters, err = st.Store.Counters(ctx, id)
+		counters, err = store.Counters(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		recount, err = st.Store.Recount(ctx, id)
+		recount, err = store.Recount(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cascade-oss/cascade/internal/campaign"
 	"github.com/cascade-oss/cascade/internal/channel"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/status"
@@ -77,15 +78,24 @@ type Latency struct {
 const topCodes = 5
 
 // From builds the statistics from counters read from the store.
-func From(campaign, state string, c map[string]dynamo.Counters) Stats {
+func From(id, state string, c map[string]dynamo.Counters) Stats {
 	all := c[dynamo.Scope]
 	s := Stats{
-		Campaign: campaign, State: state,
+		Campaign: id, State: state,
 		Recipients: all[dynamo.Recipients], Rejected: all[dynamo.Rejected],
 		Reached:   breakdown(all, dynamo.Reached),
 		Unreached: breakdown(all, dynamo.Unreached),
+		// An empty list, not null, before any attempt: the API
+		// describes channels as an array.
+		Channels: []ChannelStats{},
 	}
 	s.InFlight = s.Recipients - s.Reached.Total - s.Unreached.Total
+	// The stored state says "running" once the fan-out has handed on
+	// the whole audience; with no journey left under way, the campaign
+	// is done, and people want to read that rather than infer it.
+	if state == string(campaign.Running) && s.InFlight == 0 {
+		s.State = string(campaign.Completed)
+	}
 	for _, ch := range channel.All {
 		if cs, ok := c[string(ch)]; ok {
 			s.Channels = append(s.Channels, channelStats(string(ch), cs))
@@ -112,7 +122,7 @@ func channelStats(ch string, c dynamo.Counters) ChannelStats {
 		Delivered: c[string(status.Delivered)],
 		Read:      c[string(status.Read)],
 		Failed: Failed{Total: c[string(status.Failed)],
-			ByClass: map[string]int64{}},
+			ByClass: map[string]int64{}, TopCodes: []Code{}},
 		MovedOn:                c[dynamo.MovedOn],
 		DeliveredAfterFallback: c[dynamo.AfterFallback],
 		TimeToDelivery:         latency(c),
