@@ -37,20 +37,35 @@ test: $(VENV)/.installed node_modules/.installed
 	go vet ./...
 	go run ./cmd/withmoto $(GOTEST) ./...
 
-## fuzz: every fuzz target for FUZZTIME each (their seeds run in make test).
-fuzz:
-	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
+## fuzz: every Go fuzz target for FUZZTIME each (their seeds run in
+## make test), then schemathesis against the local stack's API from
+## api/openapi.yaml (ST_EXAMPLES cases per operation, ST_TIME seconds).
+fuzz: $(VENV)/.fuzz-installed
+	@for pkg in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules \
+			--exclude-dir=$(VENV) --exclude-dir=cdk.out --exclude-dir=.git '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -d' ' -f2); do \
 			echo "fuzz $$pkg $$f"; \
-			go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+			go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+	VENV=$(VENV) api/schemathesis.sh
+
+# schemathesis is for make fuzz only, so make test installs stay small.
+$(VENV)/.fuzz-installed: $(VENV)/.installed requirements-fuzz.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-fuzz.txt
+	touch $@
 
 ## lint: formatting, vet and staticcheck.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.6.1 ./...
+
+## bench: cold starts, micro-benchmarks, report exports and a campaign
+## through the local stack, measured; a table, and bench/results.json.
+## BENCH_SIZES=1000,10000 adds campaign sizes (10,000 takes hours).
+bench: $(VENV)/.installed build
+	go run ./cmd/bench $(if $(BENCH_SIZES),-sizes $(BENCH_SIZES) -budget 24h)
 
 ## build: every function to dist/<name>/bootstrap for Lambda (arm64).
 build: $(FUNCTIONS:%=dist/%/bootstrap)

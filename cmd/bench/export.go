@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -122,8 +121,8 @@ func exportChild(planJSON string) error {
 	ctx := context.Background()
 	cfg := moto.Config(p.Endpoint)
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	// The same uploader options as the report-export function's.
-	up := transfermanager.New(s3c, func(o *transfermanager.Options) { o.Concurrency = 3 })
+	// The same uploader as the report-export function's.
+	up := report.NewUploader(s3c)
 
 	var src report.Source
 	e := results.Export{Source: p.Source, Kind: p.Kind, Attempts: p.Attempts}

@@ -101,14 +101,19 @@ func printExports(w io.Writer, ex []results.Export) {
 }
 
 func printE2E(w io.Writer, e results.E2E) {
-	title := fmt.Sprintf("End to end: %d recipients through the local stack, demo mix, instant fakes", e.Recipients)
+	title := fmt.Sprintf("End to end: %d recipients through the local stack, demo mix, instant fakes, "+
+		"fan-out cap %d in flight", e.Recipients, e.InFlight)
 	if e.Error != "" {
 		table(w, title, [][]string{{"error", tail(e.Error, 300)}})
 		return
 	}
 	c := e.CPU
-	rows := [][]string{
-		{"journeys ended in", fmt.Sprintf("%.1f s (%.1f recipients/s)", e.Seconds, e.RecipientsPerS)},
+	rows := [][]string{}
+	if e.Partial != "" {
+		rows = append(rows, []string{"PARTIAL", e.Partial + "; figures below are per ended journey"})
+	}
+	rows = append(rows, [][]string{
+		{"journeys ended", fmt.Sprintf("%d in %.1f s (%.2f recipients/s)", e.Ended, e.Seconds, e.RecipientsPerS)},
 		{"outcomes", outcomes(e.Outcomes)},
 		{"our CPU", fmt.Sprintf("%.0f ms = %.2f ms per recipient (process %.0f ms − meter %.0f − fakes %.0f)",
 			c.OursMS, c.OursPerRecipientMS, c.ProcessMS, c.MeterMS, c.FakesMS)},
@@ -116,7 +121,7 @@ func printE2E(w io.Writer, e results.E2E) {
 		{"fallback latency", fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d, %d without a next send)",
 			e.Fallback.P50MS, e.Fallback.P99MS, e.Fallback.MaxMS, e.Fallback.Samples, e.Fallback.Unmatched)},
 		{"moto requests", fmt.Sprintf("%d (%.1f ms mean), %d idle polls", e.Moto.Requests, e.Moto.MeanMS, e.Moto.IdlePolls)},
-	}
+	}...)
 	table(w, title, rows)
 	printWork(w, e)
 	if len(c.Top) > 0 {

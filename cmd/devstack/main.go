@@ -2,11 +2,14 @@
 // 127.0.0.1 (moto's server, the event-source runner, the gateway and
 // the provider fakes), connects the demo tenant's channels, runs the
 // demo campaign from events/, prints the unified statistics and checks
-// the invariants, then keeps serving until Ctrl-C.
+// the invariants, then keeps serving until Ctrl-C. With -demo=false it
+// only serves, and -info FILE writes the API's URL and a dev token for
+// a program that drives the stack (make fuzz runs schemathesis so).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +34,8 @@ func run() error {
 	audienceFile := flag.String("audience", "events/demo-audience.csv", "audience CSV to upload")
 	seed := flag.Int64("seed", 1, "seed of the provider fakes' outcomes")
 	serve := flag.Bool("serve", true, "keep serving after the demo until Ctrl-C")
+	runDemo := flag.Bool("demo", true, "run the demo campaign; -demo=false only serves")
+	info := flag.String("info", "", "write the API's URL and a dev token, as JSON, to this file once serving")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,11 +69,18 @@ func run() error {
 	}()
 	fmt.Printf("  moto %s, gateway %s, logs in %s\n", st.Endpoint, st.URL, logDir)
 
-	if err := demo(ctx, st, *campaignFile, *audienceFile); err != nil {
-		return err
+	if *runDemo {
+		if err := demo(ctx, st, *campaignFile, *audienceFile); err != nil {
+			return err
+		}
 	}
 	if !*serve {
 		return nil
+	}
+	if *info != "" {
+		if err := writeInfo(*info, st); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\nThe stack keeps serving. Try the API as the demo tenant:\n\n")
 	fmt.Printf("  export CASCADE_API=%s\n  export CASCADE_TOKEN=%s\n", st.URL, st.Token)
@@ -76,6 +88,20 @@ func run() error {
 	fmt.Println("Press Ctrl-C to stop.")
 	<-ctx.Done()
 	return nil
+}
+
+// writeInfo tells a program driving the stack (make fuzz) where the
+// API is and which token to send. The file appears whole or not at all.
+func writeInfo(path string, st *devstack.Stack) error {
+	b, err := json.Marshal(map[string]string{"url": st.URL, "token": st.Token, "tenant": st.Tenant})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write info: %w", err)
+	}
+	return os.Rename(tmp, path)
 }
 
 func demo(ctx context.Context, st *devstack.Stack, campaignFile, audienceFile string) error {

@@ -11,6 +11,7 @@ import (
 const (
 	reportDays    = 7  // presigned report links last minutes, not days
 	uploadDays    = 30 // an audience CSV is needed until launch
+	audienceDays  = 90 // a launched audience, while journeys run and reports are asked for
 	accessLogDays = 90 // access logs, for investigations
 )
 
@@ -67,6 +68,7 @@ func newBuckets(s awscdk.Stack) awss3.Bucket {
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			expire("reports/", reportDays),
 			expire("uploads/", uploadDays),
+			expire("audiences/", audienceDays),
 			{AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1))},
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

@@ -136,8 +136,11 @@ func (s *CascadeStack) newAPI(p CascadeStackProps, urls map[channel.Channel]*str
 		"WEBHOOK_URL_SMS":      urls[channel.SMS],
 	})
 	s.grantSecrets(fn, secrets, secretWrite)
-	// Presigned links carry the api's own permissions.
-	s.grantObjects(fn, "uploads/*", []string{"s3:PutObject"})
+	// Presigned links carry the api's own permissions. Launch copies
+	// the upload to audiences/ (a copy reads its source and writes its
+	// target) and reads the copy's first bytes.
+	s.grantObjects(fn, "uploads/*", []string{"s3:PutObject", "s3:GetObject"})
+	s.grantObjects(fn, "audiences/*", []string{"s3:PutObject", "s3:GetObject"})
 	s.grantObjects(fn, "reports/*", objectRead)
 	s.Queues["fanout"].GrantSendMessages(fn)
 	s.Queues["report-export"].GrantSendMessages(fn)
@@ -152,7 +155,8 @@ func (s *CascadeStack) newFanout(p CascadeStackProps) {
 		"FANOUT_QUEUE_URL":  q.QueueUrl(),
 		"STATE_MACHINE_ARN": s.StateMachine.StateMachineArn(),
 	})
-	s.grantObjects(fn, "uploads/*", objectRead)
+	// Fan-out reads only the audience sealed at launch.
+	s.grantObjects(fn, "audiences/*", objectRead)
 	q.GrantSendMessages(fn)
 	s.StateMachine.GrantStartExecution(fn)
 	consume(fn, q, p.FanoutConcurrency)

@@ -36,6 +36,7 @@ type Store interface {
 // Secrets writes provider credentials.
 type Secrets interface {
 	Put(ctx context.Context, tenant, channel string, v secrets.Values) (string, error)
+	Get(ctx context.Context, arn string) (secrets.Values, error)
 }
 
 // Launcher hands a campaign to fan-out.
@@ -46,7 +47,13 @@ type Launcher interface {
 // Uploads signs audience upload links.
 type Uploads interface {
 	UploadURL(ctx context.Context, key string, ttl time.Duration) (string, error)
+	// Seal copies the object at from to to and returns up to n of
+	// the copy's first bytes; ErrNoUpload if from does not exist.
+	Seal(ctx context.Context, from, to string, n int64) ([]byte, error)
 }
+
+// ErrNoUpload says an audience file was never uploaded.
+var ErrNoUpload = errors.New("no such upload")
 
 // Config holds what the API shows or signs.
 type Config struct {

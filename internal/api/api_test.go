@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -40,7 +41,11 @@ func newAPI(t *testing.T) (*API, *sqs.Client, string) {
 		t.Fatal(err)
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	links := S3Links{Presign: s3.NewPresignClient(s3c), Bucket: "uploads"}
+	bucket := strings.ToLower(awstest.Name(t, "up"))
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	links := S3Links{Presign: s3.NewPresignClient(s3c), S3: s3c, Bucket: bucket}
 	st := dynamo.New(db, table)
 	sec := secrets.New(secretsmanager.NewFromConfig(cfg), awstest.Name(t, "sec")+"/", time.Minute)
 	a := New(Config{WebhookURLs: map[string]string{"sms": "http://127.0.0.1:1/hooks/sms"}},
@@ -145,8 +150,10 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"empty body", "", 400, "body: required", 0},
 		{"not JSON", "{", 400, "body: not valid JSON", 0},
 		{"unknown field", `{"nmae": "x"}`, 400, "nmae: unknown field", 0},
-		{"wrong type", `{"name": 5}`, 400, "name: want string", 0},
-		{"nested wrong type", `{"name":"x","channels":[{"channel":"sms","timeoutSeconds":"soon"}]}`, 400, "channels.timeoutSeconds: want int", 0},
+		{"wrong type", `{"name": 5}`, 400, "name: must be a string, not number", 0},
+		{"nested wrong type", `{"name":"x","channels":[{"channel":"sms","timeoutSeconds":"soon"}]}`, 400, "channels.timeoutSeconds: must be a whole number, not string", 0},
+		{"array where an object goes", `[]`, 400, "body: must be an object, not array", 0},
+		{"string where an array goes", `{"name":"x","channels":"whatsapp"}`, 400, "channels: must be an array, not string", 0},
 		{"five mistakes, five problems", fiveMistakes, 400, "", 5},
 	}
 	for _, tt := range tests {
@@ -185,5 +192,44 @@ func TestChannelsHideSecrets(t *testing.T) {
 	code, body = call(t, a, "t1", "PUT", "/v1/channels/whatsapp", `{"credentials":{}}`)
 	if code != 400 || len(body["problems"].([]any)) != 4 {
 		t.Errorf("PUT whatsapp without settings = %d %v; want 400 with 4 problems", code, body)
+	}
+}
+
+// TestSMSWebhookTokenSurvivesAPut: the token sits in the URL pasted in
+// MSG91's console, so changing settings or the auth key must not break
+// it; only an explicit rotation makes a new one.
+func TestSMSWebhookTokenSurvivesAPut(t *testing.T) {
+	a, _, _ := newAPI(t)
+	tokenOf := func(body string) string {
+		t.Helper()
+		code, res := call(t, a, "t1", "PUT", "/v1/channels/sms", body)
+		if code != http.StatusOK {
+			t.Fatalf("PUT sms %s = %d %v", body, code, res)
+		}
+		u, err := url.Parse(res["webhookUrl"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := u.Query().Get("token")
+		if len(tok) < 32 {
+			t.Fatalf("webhook token %q is missing or short", tok)
+		}
+		return tok
+	}
+	first := tokenOf(`{"credentials":{"authKey":"fake-key"}}`)
+	if again := tokenOf(`{"settings":{"route":"4"},"credentials":{"authKey":"fake-key-2"}}`); again != first {
+		t.Errorf("a PUT without rotation changed the token")
+	}
+	rotated := tokenOf(`{"rotateWebhookToken":true,"credentials":{"authKey":"fake-key-2"}}`)
+	if rotated == first {
+		t.Errorf("rotateWebhookToken kept the old token")
+	}
+	if other := tokenOf(`{"credentials":{"authKey":"fake-key-3"}}`); other != rotated {
+		t.Errorf("the PUT after a rotation did not keep the rotated token")
+	}
+	code, res := call(t, a, "t1", "PUT", "/v1/channels/rcs",
+		`{"rotateWebhookToken":true,"settings":{"agentId":"a"},"credentials":{"accessToken":"x","clientToken":"y"}}`)
+	if code != 400 || !strings.HasPrefix(res["error"].(string), "rotateWebhookToken:") {
+		t.Errorf("rotate on rcs = %d %v, want a 400 naming rotateWebhookToken", code, res)
 	}
 }

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cascade-oss/cascade/internal/campaign"
 	"github.com/cascade-oss/cascade/internal/dynamo"
+	"github.com/cascade-oss/cascade/internal/fanout"
 	"github.com/cascade-oss/cascade/internal/stats"
 )
 
@@ -40,12 +42,21 @@ func (a *API) create(ctx context.Context, tenant string, req events.APIGatewayV2
 	if err := validate(&c, body.Launch); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	// Fan-out reads whatever key the campaign names, so a key outside
+	// this tenant's uploads would read another tenant's audience.
+	if k := c.Audience.S3Key; k != "" && !ownUpload(tenant, k) {
+		return events.APIGatewayV2HTTPResponse{}, invalid([]Problem{{"audience.s3Key",
+			"must be a key audience-upload-url returned"}})
+	}
+	if err := fitsItem(c); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
 	if err := a.store.PutCampaign(ctx, c); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	a.log.InfoContext(ctx, "campaign created", "campaign", c.ID, "tenant", tenant)
 	if body.Launch {
-		if err := a.start(ctx, tenant, c.ID); err != nil {
+		if err := a.start(ctx, &c); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		c.State = campaign.Launching
@@ -81,7 +92,7 @@ func (a *API) launch(ctx context.Context, tenant, id string) (events.APIGatewayV
 	if err := validate(&c, true); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if err := a.start(ctx, tenant, id); err != nil {
+	if err := a.start(ctx, &c); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	c.State = campaign.Launching
@@ -90,7 +101,11 @@ func (a *API) launch(ctx context.Context, tenant, id string) (events.APIGatewayV
 
 // start moves a draft to launching and hands it to fan-out. Launching
 // twice is a 409, so an audience is never fanned out twice.
-func (a *API) start(ctx context.Context, tenant, id string) error {
+func (a *API) start(ctx context.Context, c *campaign.Campaign) error {
+	if err := a.seal(ctx, c); err != nil {
+		return err
+	}
+	tenant, id := c.Tenant, c.ID
 	err := a.store.SetCampaignState(ctx, tenant, id, campaign.Launching, campaign.Draft)
 	if errors.Is(err, dynamo.ErrConflict) {
 		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
@@ -126,7 +141,7 @@ func (a *API) uploadURL(ctx context.Context, tenant, id string) (events.APIGatew
 	if c.State != campaign.Draft {
 		return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusConflict, Message: "state: audience can change only before launch"}
 	}
-	key := fmt.Sprintf("uploads/%s/%s.csv", tenant, id)
+	key := uploadKey(tenant, id)
 	url, err := a.uploads.UploadURL(ctx, key, a.cfg.UploadTTL)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -136,8 +151,88 @@ func (a *API) uploadURL(ctx context.Context, tenant, id string) (events.APIGatew
 	}
 	return ok(http.StatusOK, map[string]any{
 		"url": url, "method": http.MethodPut, "s3Key": key,
+		"headers":   map[string]string{"Content-Type": UploadContentType},
 		"expiresAt": a.now().Add(a.cfg.UploadTTL).UTC().Format("2006-01-02T15:04:05Z"),
 	})
+}
+
+// MaxStored is the largest campaign document the table takes: a
+// DynamoDB item holds 400 KB, less room for the item's other
+// attributes.
+const MaxStored = 400<<10 - 4<<10
+
+// fitsItem refuses a campaign too large to store as one item. A valid
+// inline audience can pass MaxBody and campaign.MaxRecipients and still
+// not fit; without this it was a 500 from PutItem.
+// TODO(cascade): keep large inline audiences outside the campaign item
+// (as an uploaded CSV), so campaign.MaxRecipients rows always fit.
+func fitsItem(c campaign.Campaign) error {
+	doc, err := json.Marshal(c)
+	if err != nil || len(doc) <= MaxStored {
+		return err
+	}
+	p := Problem{"audience.recipients", fmt.Sprintf(
+		"%d rows are too large to store inline; upload a CSV", len(c.Audience.Recipients))}
+	e := invalid([]Problem{p})
+	e.Status = http.StatusRequestEntityTooLarge
+	return e
+}
+
+// seal copies an uploaded audience to a key no upload link can write
+// and points the campaign at the copy. Fan-out reads the file a chunk
+// at a time for minutes; without the copy, a PUT through a link issued
+// before launch would swap the audience halfway and message people the
+// campaign never meant. The copy's first bytes are checked here so
+// that a missing or empty file is a 400 now, not a fan-out that
+// retries a broken chunk forever.
+func (a *API) seal(ctx context.Context, c *campaign.Campaign) error {
+	if c.Audience.S3Key == "" {
+		return nil
+	}
+	if c.State != campaign.Draft {
+		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+	}
+	sealed := sealedKey(c.Tenant, c.ID)
+	head, err := a.uploads.Seal(ctx, c.Audience.S3Key, sealed, audienceHeadBytes)
+	if errors.Is(err, ErrNoUpload) {
+		return invalid([]Problem{{"audience.s3Key", "no file has been uploaded to " + c.Audience.S3Key}})
+	}
+	if err != nil {
+		return err
+	}
+	if err := fanout.CheckHead(head); err != nil {
+		return invalid([]Problem{{"audience.s3Key", err.Error()}})
+	}
+	err = a.store.SetAudienceKey(ctx, c.Tenant, c.ID, sealed)
+	if errors.Is(err, dynamo.ErrConflict) {
+		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+	}
+	if err != nil {
+		return err
+	}
+	c.Audience.S3Key = sealed
+	return nil
+}
+
+// audienceHeadBytes is how much of an audience file launch reads to
+// check it: the header row and the first data row.
+const audienceHeadBytes = 64 << 10
+
+// sealedKey is where a launched campaign's audience is kept.
+func sealedKey(tenant, id string) string {
+	return fmt.Sprintf("audiences/%s/%s.csv", tenant, id)
+}
+
+// uploadKey is where a campaign's uploaded audience lives.
+func uploadKey(tenant, id string) string {
+	return fmt.Sprintf("uploads/%s/%s.csv", tenant, id)
+}
+
+// ownUpload reports whether key is an upload key of tenant's.
+func ownUpload(tenant, key string) bool {
+	rest, ok := strings.CutPrefix(key, "uploads/"+tenant+"/")
+	id, csv := strings.CutSuffix(rest, ".csv")
+	return ok && csv && ValidID(id)
 }
 
 // campaignView is a campaign as the API shows it: an inline audience
@@ -186,18 +281,49 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 	case errors.As(err, &syn):
 		return badRequest("body: not valid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return badRequest("%s: want %s", fieldPath(typ), typ.Type.String())
+		return badRequest("%s: must be %s, not %s", fieldPath(typ), jsonKind(typ.Type), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return badRequest("%s: unknown field", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			// A key "" would leave the message without a field.
+			return badRequest(`body: unknown field ""`)
+		}
+		return badRequest("%s: unknown field", name)
 	}
 	return badRequest("body: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
+// fieldPath names the field as the API's documents do. encoding/json
+// puts the embedded Campaign's Go name in front, which means nothing
+// to a client; it does not say which array element was wrong.
 func fieldPath(e *json.UnmarshalTypeError) string {
-	if e.Field == "" {
+	f := strings.TrimPrefix(e.Field, "Campaign.")
+	if f == "" || f == "Campaign" {
 		return "body"
 	}
-	return e.Field
+	return f
+}
+
+// jsonKind says in JSON's words what a Go type decodes from, so an
+// error never shows a Go type name.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	default:
+		return "an object"
+	}
 }
 
 // NewID returns a new campaign or report id: 20 lower-case hex digits,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -19,6 +21,9 @@ type channelRequest struct {
 	Provider    string            `json:"provider"`
 	Settings    map[string]string `json:"settings"`
 	Credentials map[string]string `json:"credentials"`
+	// RotateWebhookToken asks for a new MSG91 webhook token; without
+	// it a PUT keeps the one already pasted in MSG91's console.
+	RotateWebhookToken bool `json:"rotateWebhookToken,omitempty"`
 }
 
 // channelView is a channel as the API shows it: never its secrets.
@@ -29,6 +34,10 @@ type channelView struct {
 	WebhookURL string            `json:"webhookUrl"`
 	Updated    string            `json:"updatedAt"`
 }
+
+// maxCredentials bounds a connection's credentials, names and values
+// together, well inside a Secrets Manager secret.
+const maxCredentials = 32 << 10
 
 // providerSpec says which provider serves a channel and which settings
 // and credentials connecting it takes.
@@ -75,6 +84,18 @@ func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel,
 	if body.Provider != spec.provider {
 		probs = append(probs, Problem{"provider", "must be " + spec.provider})
 	}
+	// Secrets Manager takes 64 KB a secret; more was a 500.
+	size := 0
+	for k, v := range body.Credentials {
+		size += len(k) + len(v)
+	}
+	if size > maxCredentials {
+		probs = append(probs, Problem{"credentials", fmt.Sprintf("at most %d bytes in all", maxCredentials)})
+	}
+	// DynamoDB refuses an empty map key; it was a 500.
+	if _, ok := body.Settings[""]; ok {
+		probs = append(probs, Problem{"settings", "names must not be empty"})
+	}
 	for _, k := range spec.settings {
 		if body.Settings[k] == "" {
 			probs = append(probs, Problem{"settings." + k, "required"})
@@ -93,8 +114,17 @@ func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel,
 	// secret token of ours instead.
 	token := ""
 	if ch == channel.SMS {
-		token = randomToken()
+		kept, err := a.webhookToken(ctx, tenant)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		token = kept
+		if token == "" || body.RotateWebhookToken {
+			token = randomToken()
+		}
 		body.Credentials["webhookToken"] = token
+	} else if body.RotateWebhookToken {
+		return events.APIGatewayV2HTTPResponse{}, invalid([]Problem{{"rotateWebhookToken", "only SMS webhooks have a token"}})
 	}
 	arn, err := a.secrets.Put(ctx, tenant, string(ch), secrets.Values(body.Credentials))
 	if err != nil {
@@ -110,6 +140,23 @@ func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel,
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return ok(http.StatusOK, a.channelView(cfg, token))
+}
+
+// webhookToken is the SMS channel's current webhook token, or "" when
+// the channel was never connected.
+func (a *API) webhookToken(ctx context.Context, tenant string) (string, error) {
+	cfg, err := a.store.Channel(ctx, tenant, string(channel.SMS))
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	v, err := a.secrets.Get(ctx, cfg.SecretARN)
+	if err != nil {
+		return "", fmt.Errorf("read sms credentials: %w", err)
+	}
+	return v["webhookToken"], nil
 }
 
 // channelView shows the webhook URL the provider must call; for SMS the

@@ -132,15 +132,22 @@ var ErrClaimed = errors.New("attempt already claimed for sending")
 
 // Claim marks the attempt as being sent, once. A sender calls the
 // provider only after a successful claim, so a redelivered message or
-// a crash between the call and its record never sends twice.
+// a crash between the call and its record never sends twice. Only a
+// queued attempt that the cascade has not moved on from can be
+// claimed: a send that comes after its step timed out (a throttled
+// send retried too late, or a sender slower than the timeout) would
+// reach the person beside the next channel's message, and would
+// contradict an attempt already recorded as not sent (issue 9).
 func (s *Store) Claim(ctx context.Context, k AttemptKeyOf, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 k.key(),
-		UpdateExpression:    aws.String("SET sendingAt = :at"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(sendingAt)"),
+		TableName:        aws.String(s.table),
+		Key:              k.key(),
+		UpdateExpression: aws.String("SET sendingAt = :at"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(sendingAt)" +
+			" AND #st = :queued AND attribute_not_exists(movedOn)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": str(stamp(at)),
+			":at": str(stamp(at)), ":queued": str(string(status.Queued)),
 		},
 	})
 	if conditionFailed(err) {

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -112,7 +113,10 @@ func readRows(r *csv.Reader, header []string, n int) ([]campaign.Row, error) {
 			switch {
 			case i == phoneCol:
 				row.Phone = v
-			case i < len(header):
+			case i < len(header) && header[i] != "":
+				// A column without a name (a trailing comma in the
+				// header) fills no template, and DynamoDB refuses an
+				// empty map key, which would fail the chunk forever.
 				row.Vars[header[i]] = v
 			}
 		}
@@ -130,4 +134,30 @@ func cleanHeader(h []string) []string {
 		out[i] = strings.ToLower(strings.TrimSpace(c))
 	}
 	return out
+}
+
+// CheckHead checks the first bytes of an audience file before launch:
+// a header row and at least one row after it. head may end mid-row; a
+// row cut short still counts as a row.
+func CheckHead(head []byte) error {
+	r := csv.NewReader(bytes.NewReader(head))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return errors.New("the file is empty; upload a CSV with a header row (phone, then template columns)")
+	}
+	if err != nil && !errors.As(err, new(*csv.ParseError)) {
+		return fmt.Errorf("the header row cannot be read: %w", err)
+	}
+	named := false
+	for _, h := range cleanHeader(header) {
+		named = named || h != ""
+	}
+	if !named {
+		return errors.New("the header row names no column")
+	}
+	if _, err := r.Read(); errors.Is(err, io.EOF) {
+		return errors.New("the file has a header row but no recipients")
+	}
+	return nil
 }

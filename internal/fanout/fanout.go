@@ -187,6 +187,9 @@ func (h *Handler) row(ctx context.Context, c campaign.Campaign, n int, r campaig
 	if err != nil {
 		return h.store.AddRejected(ctx, c.ID, n, r.Phone, err.Error())
 	}
+	// An inline row's variable without a name fills no template, and
+	// DynamoDB refuses an empty map key.
+	delete(r.Vars, "")
 	dupOf, added, err := h.store.AddRecipient(ctx, dynamo.Recipient{
 		Campaign: c.ID, Phone: string(num), Row: n, Vars: r.Vars,
 	})

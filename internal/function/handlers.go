@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cascade-oss/cascade/internal/api"
@@ -19,7 +18,7 @@ import (
 
 // API builds the HTTP API's handler.
 func API(c Config, cl Clients, log *slog.Logger) *api.API {
-	links := api.S3Links{Presign: s3.NewPresignClient(cl.S3), Bucket: c.Bucket}
+	links := api.S3Links{Presign: s3.NewPresignClient(cl.S3), S3: cl.S3, Bucket: c.Bucket}
 	return api.New(api.Config{
 		WebhookURLs: map[string]string{
 			"whatsapp": c.WebhookWhatsApp, "rcs": c.WebhookRCS, "sms": c.WebhookSMS,
@@ -51,10 +50,7 @@ func Outcome(c Config, cl Clients, log *slog.Logger) *outcome.Handler {
 
 // ReportExport builds the report queue's handler.
 func ReportExport(c Config, cl Clients, log *slog.Logger) *report.Exporter {
-	up := transfermanager.New(cl.S3, func(o *transfermanager.Options) {
-		o.Concurrency = 3
-	})
-	return report.NewExporter(cl.store(c), cl.store(c), up, c.Bucket, log)
+	return report.NewExporter(cl.store(c), cl.store(c), report.NewUploader(cl.S3), c.Bucket, log)
 }
 
 // Sender builds the sender of one channel. hc is the HTTP client for

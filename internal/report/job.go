@@ -128,3 +128,20 @@ func FileName(key string) string {
 	}
 	return key
 }
+
+// Upload parts are S3's smallest (5 MiB) and two go up at a time: a
+// report is written once and read rarely, so a flat memory footprint
+// (a few parts in flight, whatever the row count) matters more than
+// upload speed. At 5 MiB, S3's 10,000-part limit still allows 50 GB.
+const (
+	uploadPartBytes   = 5 << 20
+	uploadConcurrency = 2
+)
+
+// NewUploader is the multipart uploader reports are written with.
+func NewUploader(c transfermanager.S3APIClient) *transfermanager.Client {
+	return transfermanager.New(c, func(o *transfermanager.Options) {
+		o.PartSizeBytes = uploadPartBytes
+		o.Concurrency = uploadConcurrency
+	})
+}

@@ -47,15 +47,28 @@ func (WhatsApp) Verify(r Request, sec secrets.Values) error {
 
 // Parse reads the statuses. Parts that are not statuses are parked by
 // the caller when nothing else came.
-func (WhatsApp) Parse(r Request) ([]status.Event, error) {
+func (w WhatsApp) Parse(r Request) ([]status.Event, error) {
+	evs, _, err := w.ParseAll(r)
+	return evs, err
+}
+
+// ParseAll reads the statuses and returns the parts beside them that
+// carry nothing to apply (an inbound message, a status of an unknown
+// value), for the caller to park. A body with nothing to apply at all
+// is ErrParked, and parked whole.
+func (WhatsApp) ParseAll(r Request) ([]status.Event, []Leftover, error) {
 	b, err := whatsapp.ParseWebhook(r.Body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(b.Events) == 0 && len(b.Parked) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrParked, b.Parked[0].Reason)
+		return nil, nil, fmt.Errorf("%w: %s", ErrParked, b.Parked[0].Reason)
 	}
-	return b.Events, nil
+	left := make([]Leftover, len(b.Parked))
+	for i, p := range b.Parked {
+		left[i] = Leftover{Reason: p.Reason, Raw: p.Raw}
+	}
+	return b.Events, left, nil
 }
 
 // RBM is Google's side of the RCS webhook: the clientToken/secret

@@ -147,7 +147,7 @@ func (h *Handler) serve(ctx context.Context, ev events.LambdaFunctionURLRequest)
 		return http.StatusUnauthorized, "signature: not valid"
 	}
 
-	evs, err := h.p.Parse(req)
+	evs, left, err := parse(h.p, req)
 	if err != nil {
 		// The provider sent it, so a 4xx would only make it retry the
 		// same body for days: keep it for a person to look at.
@@ -158,11 +158,42 @@ func (h *Handler) serve(ctx context.Context, ev events.LambdaFunctionURLRequest)
 		}
 		return http.StatusOK, "parked"
 	}
+	// The parts beside the statuses are kept too: a 200 promises the
+	// provider that nothing it sent was lost (issue 9, fault 6).
+	for _, l := range left {
+		if err := h.store.Park(ctx, h.p.Channel(), tenant, string(l.Raw), l.Reason); err != nil {
+			h.log.ErrorContext(ctx, "park failed", "err", err)
+			return http.StatusInternalServerError, "try again"
+		}
+		h.log.WarnContext(ctx, "webhook part parked", "tenant", tenant, "reason", l.Reason)
+	}
 	if err := h.apply(ctx, tenant, evs); err != nil {
 		h.log.ErrorContext(ctx, "webhook not stored", "tenant", tenant, "err", err)
 		return http.StatusInternalServerError, "try again"
 	}
 	return http.StatusOK, "ok"
+}
+
+// Leftover is a verified part of a webhook body that carries nothing
+// to apply, kept for a person to look at.
+type Leftover struct {
+	Reason string
+	Raw    []byte
+}
+
+// leftoverParser is a Provider whose bodies can hold such parts beside
+// the statuses.
+type leftoverParser interface {
+	ParseAll(r Request) ([]status.Event, []Leftover, error)
+}
+
+// parse reads a verified body with the provider's fullest parser.
+func parse(p Provider, r Request) ([]status.Event, []Leftover, error) {
+	if lp, ok := p.(leftoverParser); ok {
+		return lp.ParseAll(r)
+	}
+	evs, err := p.Parse(r)
+	return evs, nil, err
 }
 
 // apply stores every event; the first storage error stops it, and the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -139,33 +140,37 @@ func (e *env) connect(ctx context.Context) error {
 
 // waitEnded polls the campaign's counters, straight from moto, until
 // n journeys have ended.
-func (e *env) waitEnded(ctx context.Context, id string, n int, limit time.Duration) error {
+func (e *env) waitEnded(ctx context.Context, id string, n int, limit time.Duration) (int64, error) {
 	store := dynamo.New(dynamodb.NewFromConfig(e.direct), e.stack.Config.Table)
 	deadline := time.Now().Add(limit)
 	last := time.Now()
 	for {
 		c, err := store.Counters(ctx, id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		ended := c[dynamo.Scope][dynamo.Reached] + c[dynamo.Scope][dynamo.Unreached]
 		if ended >= int64(n) {
-			return nil
+			return ended, nil
 		}
 		if time.Since(last) > 10*time.Second {
 			fmt.Fprintf(os.Stderr, "  %d of %d journeys ended\n", ended, n)
 			last = time.Now()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("campaign not finished after %s: %d of %d journeys ended", limit, ended, n)
+			return ended, fmt.Errorf("%w after %s: %d of %d journeys ended", errUnfinished, limit.Round(time.Second), ended, n)
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+			return ended, ctx.Err()
+		case <-time.After(time.Second):
 		}
 	}
 }
+
+// errUnfinished marks a campaign the time limit cut short: its figures
+// still stand, over the journeys that ended.
+var errUnfinished = errors.New("campaign not finished")
 
 // stop ends everything the run started, newest first.
 func (e *env) stop() {

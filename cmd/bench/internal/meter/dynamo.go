@@ -25,6 +25,7 @@ const indexKey = "msgKey"
 // the items it carried, writes to price from the items' final sizes,
 // and read units from the items it returned.
 type ddbCall struct {
+	op      string
 	wru     float64
 	pending []pendingWrite
 	rru     float64
@@ -33,27 +34,38 @@ type ddbCall struct {
 type pendingWrite struct {
 	key string
 	txn bool
+	op  string
 }
 
 // ledger sums DynamoDB units over a run.
 type ledger struct {
 	wru, rru float64
+	byOp     map[string]float64 // write units priced so far, by operation
 	pending  map[pendingWrite]int64
 }
 
-func newLedger() ledger { return ledger{pending: map[pendingWrite]int64{}} }
+func newLedger() ledger {
+	return ledger{byOp: map[string]float64{}, pending: map[pendingWrite]int64{}}
+}
 
 func (l *ledger) add(c ddbCall) {
 	l.wru += c.wru
+	l.byOp[c.op] += c.wru
 	l.rru += c.rru
 	for _, p := range c.pending {
 		l.pending[p]++
 	}
 }
 
-// units returns the run's write and read units.
-func (l *ledger) units(final map[string]Final) (wru, rru float64) {
-	wru = l.wru
+// units returns the run's write and read units, and the write units
+// by operation.
+func (l *ledger) units(final map[string]Final) (wru, rru float64, byOp map[string]float64) {
+	wru, byOp = l.wru, map[string]float64{}
+	for k, v := range l.byOp {
+		if v > 0 {
+			byOp[k] = v
+		}
+	}
 	for p, n := range l.pending {
 		f := final[p.key]
 		u := writeUnits(f.Size, p.txn)
@@ -61,15 +73,16 @@ func (l *ledger) units(final map[string]Final) (wru, rru float64) {
 			u += writeUnits(f.Size, false)
 		}
 		wru += u * float64(n)
+		byOp[p.op] += u * float64(n)
 	}
-	return wru, l.rru
+	return wru, l.rru, byOp
 }
 
 type item = map[string]json.RawMessage
 
 // parseDynamo prices one request from its body and answer.
 func parseDynamo(op string, body, answer []byte) ddbCall {
-	var c ddbCall
+	c := ddbCall{op: op}
 	var in struct {
 		Item           item
 		Key            item
@@ -89,14 +102,14 @@ func parseDynamo(op string, body, answer []byte) ddbCall {
 	case "PutItem":
 		c.put(in.Item, false)
 	case "UpdateItem", "DeleteItem":
-		c.pending = append(c.pending, pendingWrite{key: keyOf(in.Key)})
+		c.pending = append(c.pending, pendingWrite{key: keyOf(in.Key), op: op})
 	case "BatchWriteItem":
 		for _, reqs := range in.RequestItems {
 			for _, r := range reqs {
 				if r.PutRequest != nil {
 					c.put(r.PutRequest.Item, false)
 				} else if r.DeleteRequest != nil {
-					c.pending = append(c.pending, pendingWrite{key: keyOf(r.DeleteRequest.Key)})
+					c.pending = append(c.pending, pendingWrite{key: keyOf(r.DeleteRequest.Key), op: op})
 				}
 			}
 		}
@@ -106,11 +119,11 @@ func parseDynamo(op string, body, answer []byte) ddbCall {
 			case t.Put != nil:
 				c.put(t.Put.Item, true)
 			case t.Update != nil:
-				c.pending = append(c.pending, pendingWrite{key: keyOf(t.Update.Key), txn: true})
+				c.pending = append(c.pending, pendingWrite{key: keyOf(t.Update.Key), txn: true, op: op})
 			case t.Delete != nil:
-				c.pending = append(c.pending, pendingWrite{key: keyOf(t.Delete.Key), txn: true})
+				c.pending = append(c.pending, pendingWrite{key: keyOf(t.Delete.Key), txn: true, op: op})
 			case t.ConditionCheck != nil:
-				c.pending = append(c.pending, pendingWrite{key: keyOf(t.ConditionCheck.Key), txn: true})
+				c.pending = append(c.pending, pendingWrite{key: keyOf(t.ConditionCheck.Key), txn: true, op: op})
 			}
 		}
 	default:

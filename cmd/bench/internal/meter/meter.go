@@ -319,6 +319,8 @@ type Report struct {
 	// IdlePolls are receives and stream reads that found nothing.
 	IdlePolls int64
 	WRU, RRU  float64
+	// WRUByOp splits the write units by operation.
+	WRUByOp map[string]float64
 	// SQSRequests are the billable SQS requests: all but idle polls.
 	SQSRequests       int64
 	S3Writes, S3Reads int64
@@ -343,7 +345,7 @@ func (m *Meter) Report(final map[string]Final) Report {
 	if m.requests > 0 {
 		r.MeanMS = ms(m.motoTime) / float64(m.requests)
 	}
-	r.WRU, r.RRU = m.ddb.units(final)
+	r.WRU, r.RRU, r.WRUByOp = m.ddb.units(final)
 	r.SQSRequests = m.byService["sqs"] - m.idleSQS
 	for k, c := range m.calls {
 		r.Calls[k] = Calls{Count: c.Count, Durations: append([]float64(nil), c.Durations...)}

@@ -115,6 +115,14 @@ const (
 // E2E is one campaign through the whole local stack.
 type E2E struct {
 	Recipients int `json:"recipients"`
+	// Ended counts the journeys that had ended when the run stopped; it
+	// is Recipients unless the time limit cut the campaign short, and
+	// every per-recipient figure is divided by it.
+	Ended int64 `json:"ended"`
+	// Partial says why the figures cover only Ended journeys.
+	Partial string `json:"partial,omitempty"`
+	// InFlight is the fan-out's cap on journeys under way.
+	InFlight int64 `json:"inFlightCap"`
 	// Seconds runs from the launch call to the last journey's end.
 	Seconds        float64          `json:"seconds"`
 	RecipientsPerS float64          `json:"recipientsPerSecond"`
@@ -173,6 +181,8 @@ type Work struct {
 	// item sizes as DynamoDB bills them.
 	WRU float64 `json:"dynamodbWriteUnits"`
 	RRU float64 `json:"dynamodbReadUnits"`
+	// WRUByOp splits WRU by DynamoDB operation.
+	WRUByOp map[string]float64 `json:"dynamodbWriteUnitsByOperation,omitempty"`
 	// SQSRequests counts sends (the state machine's included),
 	// receives that returned messages, and deletes.
 	SQSRequests float64 `json:"sqsRequests"`
