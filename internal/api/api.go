@@ -153,10 +153,24 @@ func (a *API) route(ctx context.Context, tenant string, req events.APIGatewayV2H
 		return a.channelRoute(ctx, tenant, method, parts[2], req)
 	case parts[1] == "campaigns" && len(parts) == 2 && method == http.MethodPost:
 		return a.create(ctx, tenant, req)
+	case parts[1] == "campaigns" && len(parts) == 2:
+		return events.APIGatewayV2HTTPResponse{}, wrongMethod(http.MethodPost)
 	case parts[1] == "campaigns" && len(parts) >= 3:
 		return a.campaignRoute(ctx, tenant, method, parts[2:], req)
 	}
 	return events.APIGatewayV2HTTPResponse{}, errNotFound
+}
+
+// wrongMethod answers a route that exists with a method it does not
+// take. The route's shape is public, so saying so leaks nothing.
+func wrongMethod(allowed string) *Error {
+	return &Error{Status: http.StatusMethodNotAllowed, Message: "method: use " + allowed}
+}
+
+// campaignMethods is the one method each campaign sub-route takes.
+var campaignMethods = map[string]string{
+	"": http.MethodGet, "stats": http.MethodGet, "launch": http.MethodPost, "cancel": http.MethodPost,
+	"audience-upload-url": http.MethodPost, "reports": http.MethodPost,
 }
 
 func (a *API) campaignRoute(ctx context.Context, tenant, method string, p []string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -180,6 +194,11 @@ func (a *API) campaignRoute(ctx context.Context, tenant, method string, p []stri
 		return a.requestReport(ctx, tenant, id, req)
 	case len(p) == 3 && p[1] == "reports" && method == http.MethodGet:
 		return a.getReport(ctx, tenant, id, p[2])
+	case len(p) == 3 && p[1] == "reports":
+		return events.APIGatewayV2HTTPResponse{}, wrongMethod(http.MethodGet)
+	}
+	if m, ok := campaignMethods[sub]; ok {
+		return events.APIGatewayV2HTTPResponse{}, wrongMethod(m)
 	}
 	return events.APIGatewayV2HTTPResponse{}, errNotFound
 }

@@ -233,3 +233,52 @@ func TestSMSWebhookTokenSurvivesAPut(t *testing.T) {
 		t.Errorf("rotate on rcs = %d %v, want a 400 naming rotateWebhookToken", code, res)
 	}
 }
+
+// TestMethodsAndContentTypes: a route that exists answers a method it
+// does not take with 405 naming the one it does, and a body that says
+// it is not JSON is a 415, before anything is stored.
+func TestMethodsAndContentTypes(t *testing.T) {
+	a, _, _ := newAPI(t)
+	code, c := call(t, a, "t1", "POST", "/v1/campaigns", goodCampaign)
+	if code != 201 {
+		t.Fatalf("create = %d %v", code, c)
+	}
+	id := c["id"].(string)
+	tests := []struct {
+		name, method, path, contentType string
+		wantCode                        int
+		wantError                       string
+	}{
+		{"list is not a route", "GET", "/v1/campaigns", "", 405, "method: use POST"},
+		{"delete a campaign", "DELETE", "/v1/campaigns/" + id, "", 405, "method: use GET"},
+		{"GET launch", "GET", "/v1/campaigns/" + id + "/launch", "", 405, "method: use POST"},
+		{"PUT stats", "PUT", "/v1/campaigns/" + id + "/stats", "", 405, "method: use GET"},
+		{"POST a report id", "POST", "/v1/campaigns/" + id + "/reports/" + id, "", 405, "method: use GET"},
+		{"unknown sub-route", "GET", "/v1/campaigns/" + id + "/nothing", "", 404, "not found"},
+		{"form body", "POST", "/v1/campaigns", "application/x-www-form-urlencoded", 415, "content-type: send application/json"},
+		{"text body", "PUT", "/v1/channels/sms", "text/plain", 415, "content-type: send application/json"},
+		{"JSON with charset", "POST", "/v1/campaigns", "application/json; charset=utf-8", 201, ""},
+		{"problem+json", "POST", "/v1/campaigns", "application/merge-patch+json", 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := events.APIGatewayV2HTTPRequest{RawPath: tt.path, Headers: map[string]string{}}
+			if tt.method != "GET" {
+				req.Body = goodCampaign
+			}
+			if tt.contentType != "" {
+				req.Headers["content-type"] = tt.contentType
+			}
+			req.RequestContext.HTTP.Method = tt.method
+			req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"tenant": "t1"}}}
+			res, err := a.Handle(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != tt.wantCode || !strings.Contains(res.Body, tt.wantError) {
+				t.Errorf("%s %s = %d %s, want %d with %q", tt.method, tt.path, res.StatusCode, res.Body, tt.wantCode, tt.wantError)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strings"
@@ -263,6 +264,10 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 	if req.IsBase64Encoded {
 		return badRequest("body: send JSON, not base64")
 	}
+	if ct := header(req.Headers, "content-type"); ct != "" && !isJSON(ct) {
+		return &Error{Status: http.StatusUnsupportedMediaType,
+			Message: "content-type: send application/json, not " + ct}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -296,6 +301,25 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 // fieldPath names the field as the API's documents do. encoding/json
 // puts the embedded Campaign's Go name in front, which means nothing
 // to a client; it does not say which array element was wrong.
+// header reads a request header by name in any case: API Gateway
+// lower-cases names, but a test or another front door may not.
+func header(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// isJSON accepts application/json and its +json relatives, with or
+// without parameters such as charset. No Content-Type at all is taken
+// as JSON, since every body here is.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
 func fieldPath(e *json.UnmarshalTypeError) string {
 	f := strings.TrimPrefix(e.Field, "Campaign.")
 	if f == "" || f == "Campaign" {

@@ -192,6 +192,13 @@ func (c *Campaign) checkChannels(ps *Problems) {
 		ps.add("channels", "at least one channel required")
 		return
 	}
+	// Each channel appears once at most, so a longer list is wrong as a
+	// whole; checking its steps one by one would only bury that under
+	// a problem per step.
+	if len(c.Channels) > len(channel.All) {
+		ps.add("channels", "at most %d steps, one per channel", len(channel.All))
+		return
+	}
 	seen := map[channel.Channel]bool{}
 	for i, s := range c.Channels {
 		path := fmt.Sprintf("channels[%d]", i)

@@ -203,8 +203,10 @@ func TestValidateChannels(t *testing.T) {
 	}{
 		{"none", func(c *Campaign) { c.Channels = nil },
 			Problems{{"channels", "at least one channel required"}}},
-		{"repeated", func(c *Campaign) { c.Channels = append(c.Channels, c.Channels[1]) },
-			Problems{{"channels[3].channel", "repeats rcs"}}},
+		{"repeated", func(c *Campaign) { c.Channels[2] = c.Channels[1] },
+			Problems{{"channels[2].channel", "repeats rcs"}}},
+		{"more steps than channels", func(c *Campaign) { c.Channels = append(c.Channels, c.Channels[1]) },
+			Problems{{"channels", "at most 3 steps, one per channel"}}},
 		{"unknown", func(c *Campaign) { c.Channels[1].Channel = "email" },
 			Problems{{"channels[1].channel", "must be whatsapp, rcs or sms"}}},
 		{"unnamed", func(c *Campaign) { c.Channels[1].Channel = "" },

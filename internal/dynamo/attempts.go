@@ -174,9 +174,13 @@ func (s *Store) Release(ctx context.Context, k AttemptKeyOf) error {
 	return nil
 }
 
-// SetProviderID stores the provider's message id on the attempt and,
-// when byProviderID is set, makes the byMessage index find the attempt
-// by it (for providers such as MSG91 that echo nothing of ours).
+// SetProviderID stores the provider's message id on the attempt and
+// lets webhooks find the attempt by it as well as by our attempt id:
+// Meta echoes our id in biz_opaque_callback_data, but a status without
+// it (an operator's replay, a field Meta leaves out) still has the
+// wamid. When byProviderID is set, the byMessage index also moves to
+// the provider's id (for providers such as MSG91 that echo nothing of
+// ours).
 func (s *Store) SetProviderID(ctx context.Context, k AttemptKeyOf, channel, id string, byProviderID bool) error {
 	expr := "SET providerId = :id"
 	vals := map[string]types.AttributeValue{":id": str(id)}
@@ -184,6 +188,8 @@ func (s *Store) SetProviderID(ctx context.Context, k AttemptKeyOf, channel, id s
 	if byProviderID {
 		expr += ", msgKey = :mk"
 		vals[":mk"] = str(MessageKey(channel, id))
+	}
+	if byProviderID || id != AttemptID(k.Campaign, k.Recipient, k.Step) {
 		items = append(items, s.correlation(MessageKey(channel, id), k))
 	}
 	items = append(items, types.TransactWriteItem{Update: &types.Update{

@@ -211,19 +211,26 @@ func (s *Store) recordSkipped(ctx context.Context, n NewAttempt) error {
 
 // MarkAfterFallback records, once, that an attempt was delivered after
 // the cascade had stopped waiting for it, and counts it.
+//
+// flag's condition pins the status it read as well as the flag, so a
+// failed condition may only mean that a read receipt landed meanwhile:
+// read again rather than take it for "already marked", which once lost
+// a delivery from the after-fallback count under load.
 func (s *Store) MarkAfterFallback(ctx context.Context, k AttemptKeyOf) error {
-	a, err := s.Attempt(ctx, k)
-	if errors.Is(err, ErrNotFound) || (err == nil && a.AfterFallback) {
-		return nil
+	for try := 0; try < maxTries; try++ {
+		a, err := s.Attempt(ctx, k)
+		if errors.Is(err, ErrNotFound) || (err == nil && a.AfterFallback) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = s.flag(ctx, a, "afterFallback")
+		if !conditionFailed(err) {
+			return err
+		}
 	}
-	if err != nil {
-		return err
-	}
-	err = s.flag(ctx, a, "afterFallback")
-	if conditionFailed(err) {
-		return nil // marked meanwhile
-	}
-	return err
+	return fmt.Errorf("mark after fallback: %w", ErrConflict)
 }
 
 // flagCounters names the counter each flag moves.

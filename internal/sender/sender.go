@@ -318,7 +318,9 @@ func (h *Handler) accepted(ctx context.Context, req Request, id string) error {
 	_, err := h.store.ApplyStatus(ctx, k, status.Event{
 		Status: status.Submitted, ProviderID: id, At: time.Now(),
 	})
-	if err != nil || !byID {
+	// Statuses that named the provider's id before it was stored wait
+	// under it (RBM's id is ours, so nothing can wait there).
+	if err != nil || id == req.Attempt.ID {
 		return err
 	}
 	return h.applyPending(ctx, k, dynamo.MessageKey(h.cfg.Channel, id))

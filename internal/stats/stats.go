@@ -171,8 +171,9 @@ func latency(c dynamo.Counters) Latency {
 
 // Funnel checks the cascade's accounting: for a campaign whose
 // recipients all follow order, attempts on each channel equal the
-// attempts that moved on from the channel before it. It returns one
-// message per broken link.
+// attempts that moved on from the channel before it, and deliveries on
+// each step but the last equal those that reached the recipient there
+// plus those after fallback. It returns one message per broken link.
 func Funnel(order []string, c map[string]dynamo.Counters) []string {
 	var broken []string
 	for i := 1; i < len(order); i++ {
@@ -181,6 +182,18 @@ func Funnel(order []string, c map[string]dynamo.Counters) []string {
 		if moved != attempted {
 			broken = append(broken, cur+" attempted "+strconv.FormatInt(attempted, 10)+
 				" but "+strconv.FormatInt(moved, 10)+" moved on from "+prev)
+		}
+	}
+	// Every delivery on a step the cascade can leave either reached the
+	// recipient there or came after the cascade had moved on. (The last
+	// step has no "moved on", and a retry shares its channel.)
+	for _, ch := range order[:max(len(order)-1, 0)] {
+		delivered := c[ch][string(status.Delivered)]
+		reached, after := c[dynamo.Scope][dynamo.Reached+"_"+ch], c[ch][dynamo.AfterFallback]
+		if delivered != reached+after {
+			broken = append(broken, ch+" delivered "+strconv.FormatInt(delivered, 10)+
+				" but reached "+strconv.FormatInt(reached, 10)+" there and "+
+				strconv.FormatInt(after, 10)+" after fallback")
 		}
 	}
 	return broken

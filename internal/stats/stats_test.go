@@ -58,3 +58,35 @@ func TestFunnelFromCounters(t *testing.T) {
 		t.Errorf("campaign = %+v", s)
 	}
 }
+
+func TestFunnelFindsBrokenCounts(t *testing.T) {
+	good := func() map[string]dynamo.Counters {
+		return map[string]dynamo.Counters{
+			dynamo.Scope: {"reached_whatsapp": 5, "reached_rcs": 2},
+			"whatsapp":   {"queued": 10, "delivered": 6, dynamo.AfterFallback: 1, dynamo.MovedOn: 4},
+			"rcs":        {"queued": 4, "delivered": 2},
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(map[string]dynamo.Counters)
+		want   int
+	}{
+		{"consistent", func(map[string]dynamo.Counters) {}, 0},
+		{"an attempt that nothing moved on to", func(c map[string]dynamo.Counters) { c["rcs"]["queued"] = 5 }, 1},
+		{"a late delivery not counted after fallback", func(c map[string]dynamo.Counters) { c["whatsapp"][dynamo.AfterFallback] = 0 }, 1},
+		{"the last step is not held to it", func(c map[string]dynamo.Counters) { c["rcs"]["delivered"] = 3 }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good()
+			tt.change(c)
+			if got := Funnel([]string{"whatsapp", "rcs"}, c); len(got) != tt.want {
+				t.Errorf("Funnel = %q, want %d problems", got, tt.want)
+			}
+		})
+	}
+	if got := Funnel(nil, good()); len(got) != 0 {
+		t.Errorf("no order: %q", got)
+	}
+}
