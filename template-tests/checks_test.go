@@ -331,8 +331,11 @@ func checkStateMachine(t template, def string) []string {
 	if t.prop(sm, "DefinitionString") != def {
 		problems = append(problems, name+": definition is not the embedded ASL")
 	}
-	if t.prop(sm, "LoggingConfiguration", "Level") != "ALL" {
-		problems = append(problems, name+": does not log ALL events")
+	// ERROR on purpose (the cdk-nag suppression says why); OFF or a
+	// missing destination would leave failures unlogged.
+	if t.prop(sm, "LoggingConfiguration", "Level") != "ERROR" ||
+		t.prop(sm, "LoggingConfiguration", "Destinations") == nil {
+		problems = append(problems, name+": does not log its errors")
 	}
 	if t.prop(sm, "TracingConfiguration", "Enabled") != true {
 		problems = append(problems, name+": tracing is off")

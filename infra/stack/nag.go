@@ -29,7 +29,14 @@ const (
 	logDeliveryReason = "Step Functions writes execution logs through " +
 		"CloudWatch Logs vended delivery and traces through X-Ray; neither " +
 		"set of actions supports resource-level permissions, and CDK adds " +
-		"exactly those for logging ALL and tracing."
+		"exactly those for logging and tracing."
+	logLevelReason = "Every execution's full history stays readable in " +
+		"Step Functions for 90 days, and every step's outcome is on its " +
+		"attempt item; logging ALL would copy each transition into " +
+		"CloudWatch Logs at about $16 per million recipients (make bench), " +
+		"a quarter of the whole budget, to tell nothing new. ERROR keeps " +
+		"the failed, timed-out and aborted executions, which are the ones " +
+		"an operator looks for."
 	indexReason = "The grant covers the table's own indexes (byMessage) " +
 		"so that webhooks and senders can query by provider message id; " +
 		"an index holds nothing the table does not."

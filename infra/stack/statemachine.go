@@ -35,7 +35,8 @@ func (s *CascadeStack) newStateMachine(p CascadeStackProps) awsstepfunctions.Sta
 			StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
 			Logs: &awsstepfunctions.LogOptions{
 				Destination: logs,
-				Level:       awsstepfunctions.LogLevel_ALL,
+				// ERROR, not ALL: see logLevelReason.
+				Level: awsstepfunctions.LogLevel_ERROR,
 				// Execution data holds phone numbers, which
 				// must not reach logs unmasked.
 				IncludeExecutionData: jsii.Bool(false),
@@ -46,6 +47,7 @@ func (s *CascadeStack) newStateMachine(p CascadeStackProps) awsstepfunctions.Sta
 		s.Queues[consumer].Grant(sm, jsii.String("sqs:SendMessage"))
 	}
 	s.accept(sm.Role(), wildcardRule, logDeliveryReason, "Resource::*")
+	s.accept(sm, "AwsSolutions-SF1", logLevelReason)
 	return sm
 }
 

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -196,9 +197,57 @@ func parse(p Provider, r Request) ([]status.Event, []Leftover, error) {
 	return evs, nil, err
 }
 
-// apply stores every event; the first storage error stops it, and the
-// provider's retry repeats the ones already applied as no-ops.
+// applyParallel is how many messages' statuses one POST applies at
+// once. Meta batches many statuses in a POST and each costs a few
+// table round trips; one after another, a large batch outlasted the
+// provider's patience, and its retry arrived after the cascade had
+// given up waiting.
+const applyParallel = 8
+
+// apply stores every event. Statuses of one message stay in arrival
+// order; different messages go in parallel. On a storage error the
+// POST fails as a whole, and the provider's retry repeats the statuses
+// already applied as no-ops.
 func (h *Handler) apply(ctx context.Context, tenant string, evs []status.Event) error {
+	var order []string
+	byMessage := map[string][]status.Event{}
+	for _, ev := range evs {
+		k := ev.AttemptID + "|" + ev.ProviderID
+		if _, seen := byMessage[k]; !seen {
+			order = append(order, k)
+		}
+		byMessage[k] = append(byMessage[k], ev)
+	}
+	if len(order) == 1 {
+		return h.applyAll(ctx, tenant, byMessage[order[0]])
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, applyParallel)
+	)
+	for _, k := range order {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func(evs []status.Event) {
+			defer func() { <-slots; wg.Done() }()
+			if err := h.applyAll(ctx, tenant, evs); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}(byMessage[k])
+	}
+	wg.Wait()
+	return first
+}
+
+// applyAll applies one message's statuses in order, stopping at the
+// first error.
+func (h *Handler) applyAll(ctx context.Context, tenant string, evs []status.Event) error {
 	for _, ev := range evs {
 		if err := h.applyOne(ctx, tenant, ev); err != nil {
 			return err

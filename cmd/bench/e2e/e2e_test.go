@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
 	"github.com/cascade-oss/cascade/cmd/bench/internal/meter"
 )
 
@@ -116,5 +119,25 @@ func TestFunctionsScaleUntimedCalls(t *testing.T) {
 	// Four calls of 10 ms at 256 MB.
 	if want := 4 * 0.010 * 0.25; math.Abs(gbs-want) > 1e-12 {
 		t.Errorf("GB-s = %v, want %v", gbs, want)
+	}
+}
+
+func TestLoggedBytesCountsOnlyFailures(t *testing.T) {
+	failed := sfntypes.HistoryEvent{Type: sfntypes.HistoryEventTypeTaskFailed, Id: 5,
+		TaskFailedEventDetails: &sfntypes.TaskFailedEventDetails{Error: aws.String("Cascade.FallbackNow")}}
+	timedOut := sfntypes.HistoryEvent{Type: sfntypes.HistoryEventTypeTaskTimedOut, Id: 9}
+	quiet := []sfntypes.HistoryEvent{
+		{Type: sfntypes.HistoryEventTypeExecutionStarted, Id: 1},
+		{Type: sfntypes.HistoryEventTypeTaskScheduled, Id: 2},
+		{Type: sfntypes.HistoryEventTypeTaskSucceeded, Id: 3},
+		{Type: sfntypes.HistoryEventTypeExecutionSucceeded, Id: 4},
+	}
+	if got := loggedBytes(quiet); got != 0 {
+		t.Errorf("a journey without failures logs %d bytes, want 0", got)
+	}
+	one := loggedBytes(append(quiet, failed))
+	two := loggedBytes(append(quiet, failed, timedOut))
+	if one <= 0 || two <= one {
+		t.Errorf("logged bytes: one failure %d, and a timeout more %d; want each to add", one, two)
 	}
 }

@@ -59,8 +59,7 @@ func sampleExecutions(ctx context.Context, c *sfn.Client, arn string, seed int64
 		t := float64(cascade.Transitions(h))
 		ex.transitions += t
 		ex.sqsSends += float64(sqsTasks(h))
-		raw, _ := json.Marshal(h)
-		ex.logBytes += float64(len(raw))
+		ex.logBytes += float64(loggedBytes(h))
 
 		sends, delivered := journey(states)
 		k := [2]int{sends - 1, b2i(delivered)}
@@ -95,6 +94,22 @@ func history(ctx context.Context, c *sfn.Client, arn string) ([]sfntypes.History
 		h = append(h, page.Events...)
 	}
 	return h, nil
+}
+
+// loggedBytes is what the state machine's log group receives for one
+// execution: infra logs at level ERROR without execution data, so only
+// the failure events reach CloudWatch Logs, each about the size of its
+// history entry.
+func loggedBytes(h []sfntypes.HistoryEvent) int {
+	n := 0
+	for _, e := range h {
+		t := string(e.Type)
+		if strings.HasSuffix(t, "Failed") || strings.HasSuffix(t, "TimedOut") || strings.HasSuffix(t, "Aborted") {
+			raw, _ := json.Marshal(e)
+			n += len(raw)
+		}
+	}
+	return n
 }
 
 // sqsTasks counts the SQS sends among an execution's tasks.

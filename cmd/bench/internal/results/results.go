@@ -196,7 +196,7 @@ type Work struct {
 	SecretsCalls float64 `json:"secretsManagerCalls"`
 	APIRequests  float64 `json:"apiRequests"`
 	// LogBytes are the functions' JSON logs; StateMachineLogBytes
-	// the execution history that logging level ALL ships.
+	// the failure events that the state machine's ERROR level ships.
 	LogBytes             float64 `json:"logBytes"`
 	StateMachineLogBytes float64 `json:"stateMachineLogBytes"`
 }
