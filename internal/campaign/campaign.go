@@ -139,4 +139,7 @@ type Audience struct {
 type Row struct {
 	Phone string            `json:"phone"`
 	Vars  map[string]string `json:"vars,omitempty"`
+	// Unreadable says why an uploaded CSV line could not be read; such
+	// a row is reported as refused with this reason, never sent.
+	Unreadable string `json:"-"`
 }

@@ -102,7 +102,7 @@ func readRows(r *csv.Reader, header []string, n int) ([]campaign.Row, error) {
 		}
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
-			rows = append(rows, campaign.Row{Phone: "malformed CSV line"})
+			rows = append(rows, campaign.Row{Unreadable: "malformed CSV line: " + perr.Err.Error()})
 			continue
 		}
 		if err != nil {

@@ -183,6 +183,9 @@ func (h *Handler) handOn(ctx context.Context, next Message) error {
 
 // row normalises, deduplicates and starts one audience row.
 func (h *Handler) row(ctx context.Context, c campaign.Campaign, n int, r campaign.Row) error {
+	if r.Unreadable != "" {
+		return h.store.AddRejected(ctx, c.ID, n, "", r.Unreadable)
+	}
 	num, err := phone.Normalize(r.Phone, c.Region, true)
 	if err != nil {
 		return h.store.AddRejected(ctx, c.ID, n, r.Phone, err.Error())

@@ -74,8 +74,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	// Seven rows: formats people paste, a duplicate, a bad number, a
-	// quoted cell with a comma.
+	// Eight rows: formats people paste, a duplicate, a bad number, a
+	// quoted cell with a comma, a line the CSV reader cannot read.
 	csv := "\ufeffPhone,Name\n" +
 		"+91 99000 00001,Asha\n" +
 		"09900000002,\"Ravi, Jr\"\n" +
@@ -83,7 +83,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		"0091-99000-00001,Asha again\n" +
 		"990000001,Short\n" +
 		"919900000004,Arjun\n" +
-		"9900000005,Kiran\n"
+		"9900000005,Kiran\n" +
+		"9900000006,Say \"hi\"\n"
 	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket),
 		Key: aws.String("uploads/a.csv"), Body: strings.NewReader(csv)})
 	if err != nil {
@@ -144,7 +145,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		rejected = append(rejected, fmt.Sprintf("%d %s: %s", r.Row, r.Raw, r.Reason))
 		return nil
 	})
-	wantRej := []string{"4 0091-99000-00001: duplicate of row 1", "5 990000001: not a phone number"}
+	wantRej := []string{"4 0091-99000-00001: duplicate of row 1", "5 990000001: not a phone number",
+		`8 : malformed CSV line: bare " in non-quoted-field`}
 	if diff := cmp.Diff(wantRej, rejected); diff != "" {
 		t.Errorf("rejected rows (-want +got):\n%s", diff)
 	}
@@ -153,8 +155,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		t.Errorf("state = %s, want running after the last chunk", got.State)
 	}
 	counts, _ := st.Counters(ctx, c.ID)
-	if counts[dynamo.Scope][dynamo.Recipients] != 5 || counts[dynamo.Scope][dynamo.Rejected] != 2 {
-		t.Errorf("campaign counters = %v, want 5 recipients and 2 rejected", counts[dynamo.Scope])
+	if counts[dynamo.Scope][dynamo.Recipients] != 5 || counts[dynamo.Scope][dynamo.Rejected] != 3 {
+		t.Errorf("campaign counters = %v, want 5 recipients and 3 rejected", counts[dynamo.Scope])
 	}
 }
 
