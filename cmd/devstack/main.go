@@ -135,7 +135,8 @@ func demo(ctx context.Context, st *devstack.Stack, campaignFile, audienceFile st
 		return err
 	}
 	fmt.Println("\nInvariants hold: every recipient has one outcome, counters equal the recount,")
-	fmt.Println("and each channel's attempts equal the attempts that moved on from the one before.")
+	fmt.Println("each channel's attempts equal the attempts that moved on from the one before,")
+	fmt.Println("and each delivery before the last step reached someone there or came after fallback.")
 
 	fmt.Println("\nReports (links expire in 15 minutes):")
 	for _, kind := range []string{"journey", "whatsapp"} {

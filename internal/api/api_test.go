@@ -55,20 +55,10 @@ func newAPI(t *testing.T) (*API, *sqs.Client, string) {
 	return a, q, *queue.QueueUrl
 }
 
+// call sends one request through Handle and decodes its JSON answer.
 func call(t *testing.T, a *API, tenant, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	req := events.APIGatewayV2HTTPRequest{RawPath: path, Body: body}
-	req.RequestContext.HTTP.Method = method
-	if tenant != "" {
-		req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"tenant": tenant}},
-		}
-	}
-	res, err := a.Handle(context.Background(), req)
-	if err != nil {
-		t.Fatalf("%s %s returned an error: %v", method, path, err)
-	}
+	res := do(t, a, tenant, method, path, body)
 	var out map[string]any
 	if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
 		t.Fatalf("%s %s body is not JSON: %s", method, path, res.Body)

@@ -120,7 +120,7 @@ func (s *StreamSource) deliver(ctx context.Context, recs []types.Record, log *sl
 	n := max(s.Parallel, 1)
 	groups := make([][]events.DynamoDBEventRecord, n)
 	for _, r := range recs {
-		lr := lambdaRecord(r, s.StreamARN)
+		lr := LambdaRecord(r, s.StreamARN)
 		g := groupOf(lr, n)
 		groups[g] = append(groups[g], lr)
 	}
@@ -199,9 +199,9 @@ func (s *StreamSource) iterator(ctx context.Context, client *dynamodbstreams.Cli
 	return out.ShardIterator, nil
 }
 
-// lambdaRecord converts an SDK stream record to the event type Lambda
+// LambdaRecord converts an SDK stream record to the event type Lambda
 // hands a stream-triggered function.
-func lambdaRecord(r types.Record, arn string) events.DynamoDBEventRecord {
+func LambdaRecord(r types.Record, arn string) events.DynamoDBEventRecord {
 	out := events.DynamoDBEventRecord{
 		EventID:        aws.ToString(r.EventID),
 		EventName:      string(r.EventName),

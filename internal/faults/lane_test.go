@@ -513,56 +513,10 @@ func (r *streamReader) next(ctx context.Context) ([]events.DynamoDBEventRecord, 
 		}
 		r.its[id] = res.NextShardIterator
 		for _, rec := range res.Records {
-			out = append(out, toLambda(rec, r.arn))
+			out = append(out, devstack.LambdaRecord(rec, r.arn))
 		}
 	}
 	return out, nil
-}
-
-// toLambda turns an SDK stream record into the record Lambda hands a
-// stream-triggered function.
-func toLambda(r streamtypes.Record, arn string) events.DynamoDBEventRecord {
-	out := events.DynamoDBEventRecord{EventID: aws.ToString(r.EventID), EventName: string(r.EventName),
-		EventSource: "aws:dynamodb", AWSRegion: moto.Region, EventSourceArn: arn}
-	if d := r.Dynamodb; d != nil {
-		out.Change = events.DynamoDBStreamRecord{Keys: lambdaImage(d.Keys),
-			NewImage: lambdaImage(d.NewImage), OldImage: lambdaImage(d.OldImage),
-			SequenceNumber: aws.ToString(d.SequenceNumber), StreamViewType: string(d.StreamViewType)}
-	}
-	return out
-}
-
-func lambdaImage(m map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]events.DynamoDBAttributeValue, len(m))
-	for k, v := range m {
-		out[k] = lambdaValue(v)
-	}
-	return out
-}
-
-func lambdaValue(v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
-	switch t := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return events.NewStringAttribute(t.Value)
-	case *streamtypes.AttributeValueMemberN:
-		return events.NewNumberAttribute(t.Value)
-	case *streamtypes.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(t.Value)
-	case *streamtypes.AttributeValueMemberM:
-		return events.NewMapAttribute(lambdaImage(t.Value))
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(t.Value))
-		for i, x := range t.Value {
-			l[i] = lambdaValue(x)
-		}
-		return events.NewListAttribute(l)
-	case *streamtypes.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(t.Value)
-	}
-	return events.NewNullAttribute()
 }
 
 // executionARN is the ARN of a recipient's execution on a state
