@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/cascade-oss/cascade/internal/awstest"
@@ -36,12 +35,13 @@ func run(args []string) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	logPath := filepath.Join(os.TempDir(), "cascade-moto.log")
-	log, err := os.Create(logPath)
+	// A log of its own per run, so two runs at once never share one.
+	log, err := os.CreateTemp("", "cascade-moto-*.log")
 	if err != nil {
 		return 1, fmt.Errorf("create moto log: %w", err)
 	}
 	defer log.Close()
+	logPath := log.Name()
 
 	srv, err := moto.Start(context.Background(), venv, log)
 	if err != nil {
