@@ -69,6 +69,14 @@ func run() error {
 	}()
 	fmt.Printf("  moto %s, gateway %s, logs in %s\n", st.Endpoint, st.URL, logDir)
 
+	// With or without the demo, the demo tenant's channels point at the
+	// fakes, which then post their webhooks back: a campaign launched
+	// by hand cascades as the demo's does.
+	if err := st.ConnectChannels(ctx, &devstack.Client{URL: st.URL, Token: st.Token}); err != nil {
+		return fmt.Errorf("connect channels: %w", err)
+	}
+	fmt.Println("  the demo tenant's WhatsApp, RCS and SMS channels are connected to the fakes")
+
 	if *runDemo {
 		if err := demo(ctx, st, *campaignFile, *audienceFile); err != nil {
 			return err
@@ -106,9 +114,6 @@ func writeInfo(path string, st *devstack.Stack) error {
 
 func demo(ctx context.Context, st *devstack.Stack, campaignFile, audienceFile string) error {
 	c := &devstack.Client{URL: st.URL, Token: st.Token}
-	if err := st.ConnectChannels(ctx, c); err != nil {
-		return fmt.Errorf("connect channels: %w", err)
-	}
 	audience, err := os.ReadFile(audienceFile)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/cascade-oss/cascade/internal/awstest"
+	"github.com/cascade-oss/cascade/internal/campaign"
 	"github.com/cascade-oss/cascade/internal/dynamo"
 	"github.com/cascade-oss/cascade/internal/logging"
 	"github.com/cascade-oss/cascade/internal/secrets"
@@ -268,6 +269,46 @@ func TestMethodsAndContentTypes(t *testing.T) {
 			}
 			if res.StatusCode != tt.wantCode || !strings.Contains(res.Body, tt.wantError) {
 				t.Errorf("%s %s = %d %s, want %d with %q", tt.method, tt.path, res.StatusCode, res.Body, tt.wantCode, tt.wantError)
+			}
+		})
+	}
+}
+
+// TestCancelOnlyWhatIsUnderWay: a running campaign with journeys under
+// way can be cancelled; one whose every journey has ended cannot be
+// relabelled cancelled.
+func TestCancelOnlyWhatIsUnderWay(t *testing.T) {
+	ctx := context.Background()
+	a, _, _ := newAPI(t)
+	st := a.store.(*dynamo.Store)
+	tests := []struct {
+		name       string
+		recipients int
+		wantCode   int
+	}{
+		{"a journey under way", 1, 200},
+		{"every journey ended", 0, 409},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, c := call(t, a, "t1", "POST", "/v1/campaigns", goodCampaign)
+			if code != 201 {
+				t.Fatalf("create = %d %v", code, c)
+			}
+			id := c["id"].(string)
+			for _, to := range []campaign.State{campaign.Launching, campaign.Running} {
+				from := map[campaign.State]campaign.State{campaign.Launching: campaign.Draft, campaign.Running: campaign.Launching}[to]
+				if err := st.SetCampaignState(ctx, "t1", id, to, from); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 0; i < tt.recipients; i++ {
+				if _, _, err := st.AddRecipient(ctx, dynamo.Recipient{Campaign: id, Phone: "+919900000001", Row: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if code, res := call(t, a, "t1", "POST", "/v1/campaigns/"+id+"/cancel", ""); code != tt.wantCode {
+				t.Errorf("cancel = %d %v, want %d", code, res, tt.wantCode)
 			}
 		})
 	}

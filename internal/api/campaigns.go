@@ -47,7 +47,7 @@ func (a *API) create(ctx context.Context, tenant string, req events.APIGatewayV2
 	// this tenant's uploads would read another tenant's audience.
 	if k := c.Audience.S3Key; k != "" && !ownUpload(tenant, k) {
 		return events.APIGatewayV2HTTPResponse{}, invalid([]Problem{{"audience.s3Key",
-			"must be a key audience-upload-url returned"}})
+			"must be one of this tenant's upload keys, uploads/" + tenant + "/<campaign id>.csv"}})
 	}
 	if err := fitsItem(c); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -118,10 +118,22 @@ func (a *API) start(ctx context.Context, c *campaign.Campaign) error {
 }
 
 func (a *API) cancel(ctx context.Context, tenant, id string) (events.APIGatewayV2HTTPResponse, error) {
-	if _, err := a.store.Campaign(ctx, tenant, id); err != nil {
+	c, err := a.store.Campaign(ctx, tenant, id)
+	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	err := a.store.SetCampaignState(ctx, tenant, id, campaign.Cancelled,
+	// A campaign whose every journey has ended has nothing left to
+	// stop; relabelling it cancelled would misreport what happened.
+	if c.State == campaign.Running {
+		counters, err := a.store.Counters(ctx, id)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if stats.From(id, string(c.State), counters).State == string(campaign.Completed) {
+			return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusConflict, Message: "state: campaign already completed"}
+		}
+	}
+	err = a.store.SetCampaignState(ctx, tenant, id, campaign.Cancelled,
 		campaign.Draft, campaign.Launching, campaign.Running)
 	if errors.Is(err, dynamo.ErrConflict) {
 		return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusConflict, Message: "state: campaign already cancelled"}

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -42,6 +43,12 @@ func (h *Handler) inline(c campaign.Campaign, m Message) ([]campaign.Row, *Messa
 // offset where the previous chunk stopped, so no chunk reads the file
 // from its start. The header row names the template variables; the
 // column named phone (or else the first column) holds the number.
+//
+// Each line is parsed on its own. A whole-file CSV reader lets one
+// unclosed quote swallow every line after it into a single broken
+// field, and those recipients were neither sent nor reported; line by
+// line, a broken line is one refused row. The cost is that a quoted
+// cell spanning lines is refused too, which audience files never need.
 func (h *Handler) csv(ctx context.Context, c campaign.Campaign, m Message) ([]campaign.Row, *Message, error) {
 	in := &s3.GetObjectInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(c.Audience.S3Key),
@@ -55,74 +62,142 @@ func (h *Handler) csv(ctx context.Context, c campaign.Campaign, m Message) ([]ca
 	}
 	defer obj.Body.Close()
 
-	r := csv.NewReader(obj.Body)
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = false
+	lr := newLineReader(obj.Body, m.Offset)
 	header := m.Header
 	if m.Offset == 0 {
-		header, err = r.Read()
+		line, _, err := lr.next()
 		if err != nil {
 			return nil, nil, fmt.Errorf("read audience header: %w", err)
 		}
-		header = cleanHeader(header)
+		rec, perr := parseLine(line)
+		if perr != nil {
+			return nil, nil, fmt.Errorf("read audience header: %w", perr)
+		}
+		header = cleanHeader(rec)
 	}
-	rows, err := readRows(r, header, h.cfg.ChunkSize)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(rows) < h.cfg.ChunkSize {
-		return rows, nil, nil
-	}
-	// Peek: a chunk that ends exactly at the end of the file has no
-	// next chunk.
-	offset := m.Offset + r.InputOffset()
-	if _, err := r.Read(); errors.Is(err, io.EOF) {
-		return rows, nil, nil
-	}
-	next := &Message{Tenant: m.Tenant, Campaign: m.Campaign,
-		Row: m.Row + len(rows), Offset: offset, Header: header}
-	return rows, next, nil
-}
-
-// readRows reads up to n records as audience rows. A record the CSV
-// reader cannot parse is kept as a row whose raw text fails
-// validation, so it is reported rather than lost.
-func readRows(r *csv.Reader, header []string, n int) ([]campaign.Row, error) {
 	phoneCol := 0
-	for i, h := range header {
-		if h == "phone" {
+	for i, name := range header {
+		if name == "phone" {
 			phoneCol = i
 		}
 	}
 	var rows []campaign.Row
-	for len(rows) < n {
-		rec, err := r.Read()
+	for len(rows) < h.cfg.ChunkSize {
+		line, _, err := lr.next()
 		if errors.Is(err, io.EOF) {
-			break
-		}
-		var perr *csv.ParseError
-		if errors.As(err, &perr) {
-			rows = append(rows, campaign.Row{Unreadable: "malformed CSV line: " + perr.Err.Error()})
-			continue
+			return rows, nil, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read audience: %w", err)
+			return nil, nil, fmt.Errorf("read audience: %w", err)
 		}
-		row := campaign.Row{Vars: map[string]string{}}
-		for i, v := range rec {
-			switch {
-			case i == phoneCol:
-				row.Phone = v
-			case i < len(header) && header[i] != "":
-				// A column without a name (a trailing comma in the
-				// header) fills no template, and DynamoDB refuses an
-				// empty map key, which would fail the chunk forever.
-				row.Vars[header[i]] = v
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, toRow(line, header, phoneCol))
 	}
-	return rows, nil
+	// Peek: a chunk that ends exactly at the end of the file has no
+	// next chunk.
+	_, at, err := lr.next()
+	if errors.Is(err, io.EOF) {
+		return rows, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read audience: %w", err)
+	}
+	next := &Message{Tenant: m.Tenant, Campaign: m.Campaign,
+		Row: m.Row + len(rows), Offset: at, Header: header}
+	return rows, next, nil
+}
+
+// toRow turns one line into an audience row. A line the CSV rules
+// cannot read becomes a row that is refused with the reason, so it is
+// reported rather than lost.
+func toRow(line string, header []string, phoneCol int) campaign.Row {
+	if line == tooLong {
+		return campaign.Row{Unreadable: "line longer than 64 KiB"}
+	}
+	rec, err := parseLine(line)
+	if err != nil {
+		return campaign.Row{Unreadable: "malformed CSV line: " + err.Error()}
+	}
+	row := campaign.Row{Vars: map[string]string{}}
+	for i, v := range rec {
+		switch {
+		case i == phoneCol:
+			row.Phone = v
+		case i < len(header) && header[i] != "":
+			// A column without a name (a trailing comma in the
+			// header) fills no template, and DynamoDB refuses an
+			// empty map key, which would fail the chunk forever.
+			row.Vars[header[i]] = v
+		}
+	}
+	return row
+}
+
+// parseLine reads one CSV record from one line.
+func parseLine(line string) ([]string, error) {
+	r := csv.NewReader(strings.NewReader(line))
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
+		return nil, perr.Err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Read(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one record on the line")
+	}
+	return rec, nil
+}
+
+// maxLine is the longest audience line read; a longer one is refused.
+const maxLine = 64 << 10
+
+// tooLong stands for a line over maxLine; no CSV line can equal it.
+const tooLong = "\x00line longer than 64 KiB"
+
+// lineReader hands out an audience file's non-blank lines with the byte
+// offset each starts at, which is where a chunk that begins there asks
+// S3 to start reading.
+type lineReader struct {
+	br     *bufio.Reader
+	offset int64
+}
+
+func newLineReader(r io.Reader, offset int64) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, maxLine), offset: offset}
+}
+
+// next returns the next non-blank line without its line ending, and its
+// offset; io.EOF when none is left. A line over maxLine comes back as
+// one that fails to parse, and the reader moves past it.
+func (l *lineReader) next() (string, int64, error) {
+	for {
+		at := l.offset
+		b, err := l.br.ReadSlice('\n')
+		l.offset += int64(len(b))
+		line := string(b)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				b, err = l.br.ReadSlice('\n')
+				l.offset += int64(len(b))
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				return "", at, err
+			}
+			return tooLong, at, nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", at, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if strings.TrimSpace(line) != "" {
+			return line, at, nil
+		}
+		if err != nil {
+			return "", at, io.EOF
+		}
+	}
 }
 
 // cleanHeader trims column names and drops a UTF-8 byte order mark,
@@ -140,13 +215,16 @@ func cleanHeader(h []string) []string {
 // a header row and at least one row after it. head may end mid-row; a
 // row cut short still counts as a row.
 func CheckHead(head []byte) error {
-	r := csv.NewReader(bytes.NewReader(head))
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
+	lr := newLineReader(bytes.NewReader(head), 0)
+	line, _, err := lr.next()
 	if errors.Is(err, io.EOF) {
 		return errors.New("the file is empty; upload a CSV with a header row (phone, then template columns)")
 	}
-	if err != nil && !errors.As(err, new(*csv.ParseError)) {
+	if err != nil {
+		return fmt.Errorf("the header row cannot be read: %w", err)
+	}
+	header, err := parseLine(line)
+	if err != nil {
 		return fmt.Errorf("the header row cannot be read: %w", err)
 	}
 	named := false
@@ -156,7 +234,7 @@ func CheckHead(head []byte) error {
 	if !named {
 		return errors.New("the header row names no column")
 	}
-	if _, err := r.Read(); errors.Is(err, io.EOF) {
+	if _, _, err := lr.next(); errors.Is(err, io.EOF) {
 		return errors.New("the file has a header row but no recipients")
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -203,13 +203,13 @@ func (h *Handler) row(ctx context.Context, c campaign.Campaign, n int, r campaig
 		return h.store.AddRejected(ctx, c.ID, n, r.Phone,
 			fmt.Sprintf("duplicate of row %d", dupOf))
 	}
-	return h.start(ctx, c, num)
+	return h.start(ctx, c, num, n)
 }
 
 // start begins the recipient's cascade. The name is derived, so a
 // repeated start of the same recipient is refused by Step Functions
 // and taken as done.
-func (h *Handler) start(ctx context.Context, c campaign.Campaign, num phone.Number) error {
+func (h *Handler) start(ctx context.Context, c campaign.Campaign, num phone.Number, row int) error {
 	in, err := NewInput(c, num)
 	if err != nil {
 		return err
@@ -218,7 +218,7 @@ func (h *Handler) start(ctx context.Context, c campaign.Campaign, num phone.Numb
 	if err != nil {
 		return fmt.Errorf("encode execution input: %w", err)
 	}
-	name := ExecutionName(c.ID, num)
+	name := ExecutionName(c.ID, row)
 	for try := 0; ; try++ {
 		_, err = h.sfn.StartExecution(ctx, &sfn.StartExecutionInput{
 			StateMachineArn: aws.String(h.cfg.StateMachineARN),
@@ -241,16 +241,12 @@ func (h *Handler) start(ctx context.Context, c campaign.Campaign, num phone.Numb
 }
 
 // ExecutionName is the cascade execution's name for a recipient: the
-// campaign id and the number's digits, within Step Functions' 80
-// characters and allowed set.
-func ExecutionName(campaignID string, num phone.Number) string {
-	name := campaignID + "-" + num.Digits()
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, name)
+// campaign id and the recipient's audience row, which deduplication
+// makes unique. Never the number: execution names and ARNs show up in
+// the state machine's logs, the console and CloudTrail, where a phone
+// number must not.
+func ExecutionName(campaignID string, row int) string {
+	return campaignID + "-r" + strconv.Itoa(row)
 }
 
 // errBusy means the campaign has as many journeys under way as it may.

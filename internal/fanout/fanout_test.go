@@ -74,8 +74,10 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	// Eight rows: formats people paste, a duplicate, a bad number, a
-	// quoted cell with a comma, a line the CSV reader cannot read.
+	// Ten rows: formats people paste, a duplicate, a bad number, a
+	// quoted cell with a comma, two lines the CSV rules cannot read (one
+	// opens a quote it never closes, which must not swallow the rest),
+	// a blank line, and a recipient after them.
 	csv := "\ufeffPhone,Name\n" +
 		"+91 99000 00001,Asha\n" +
 		"09900000002,\"Ravi, Jr\"\n" +
@@ -84,7 +86,10 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		"990000001,Short\n" +
 		"919900000004,Arjun\n" +
 		"9900000005,Kiran\n" +
-		"9900000006,Say \"hi\"\n"
+		"9900000006,Say \"hi\"\n" +
+		"\"9900000007,Open quote\n" +
+		"\r\n" +
+		"9900000008,After the broken line\n"
 	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket),
 		Key: aws.String("uploads/a.csv"), Body: strings.NewReader(csv)})
 	if err != nil {
@@ -114,22 +119,24 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 	for i := 0; i < len(q.bodies); i++ {
 		deliver(q.bodies[i])
 	}
-	if len(q.bodies) != 2 {
-		t.Errorf("chunks handed on = %d (%v), want 2", len(q.bodies), q.bodies)
+	if len(q.bodies) != 3 {
+		t.Errorf("chunks handed on = %d (%v), want 3", len(q.bodies), q.bodies)
 	}
 
 	var names []string
 	for n := range f.started {
 		names = append(names, n)
 	}
+	// Named for audience rows, never numbers: rows 4 (a duplicate) and
+	// 5 (not a number) start nothing.
 	want := []string{}
-	for _, d := range []string{"1", "2", "3", "4", "5"} {
-		want = append(want, c.ID+"-91990000000"+d)
+	for _, row := range []string{"1", "2", "3", "6", "7", "10"} {
+		want = append(want, c.ID+"-r"+row)
 	}
 	if diff := cmp.Diff(want, names, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("executions (-want +got):\n%s", diff)
 	}
-	in := f.started[c.ID+"-919900000002"]
+	in := f.started[c.ID+"-r2"]
 	wantIn := cascade.Input{Tenant: "t1", Campaign: c.ID, Recipient: "+919900000002", Mode: "fallback",
 		Steps: []cascade.Step{{Channel: "whatsapp", TimeoutSeconds: 600}, {Channel: "sms", TimeoutSeconds: 30}}}
 	if diff := cmp.Diff(wantIn, in); diff != "" {
@@ -146,7 +153,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		return nil
 	})
 	wantRej := []string{"4 0091-99000-00001: duplicate of row 1", "5 990000001: not a phone number",
-		`8 : malformed CSV line: bare " in non-quoted-field`}
+		`8 : malformed CSV line: bare " in non-quoted-field`,
+		`9 : malformed CSV line: extraneous or missing " in quoted-field`}
 	if diff := cmp.Diff(wantRej, rejected); diff != "" {
 		t.Errorf("rejected rows (-want +got):\n%s", diff)
 	}
@@ -155,8 +163,8 @@ func TestCSVChunksDedupeAndRedelivery(t *testing.T) {
 		t.Errorf("state = %s, want running after the last chunk", got.State)
 	}
 	counts, _ := st.Counters(ctx, c.ID)
-	if counts[dynamo.Scope][dynamo.Recipients] != 5 || counts[dynamo.Scope][dynamo.Rejected] != 3 {
-		t.Errorf("campaign counters = %v, want 5 recipients and 3 rejected", counts[dynamo.Scope])
+	if counts[dynamo.Scope][dynamo.Recipients] != 6 || counts[dynamo.Scope][dynamo.Rejected] != 4 {
+		t.Errorf("campaign counters = %v, want 6 recipients and 4 rejected", counts[dynamo.Scope])
 	}
 }
 

@@ -108,8 +108,12 @@ func callbackTimeout(t *testing.T, s *suite) {
 		if !a.MovedOn || a.Status != status.Submitted {
 			t.Errorf("%s whatsapp attempt = %s, moved on %v; want submitted and moved on", n, a.Status, a.MovedOn)
 		}
+		r, err := s.st.Store.Recipient(ctx, id, n)
+		if err != nil {
+			t.Fatal(err)
+		}
 		e, err := s.st.Clients.SFN.DescribeExecution(ctx, &sfn.DescribeExecutionInput{
-			ExecutionArn: aws.String(executionARN(s.st.SFNArn, id, n))})
+			ExecutionArn: aws.String(executionARN(s.st.SFNArn, id, r.Row))})
 		if err != nil {
 			t.Fatal(err)
 		}

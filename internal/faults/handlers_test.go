@@ -178,7 +178,7 @@ func earlyDelivery(t *testing.T, s *suite) {
 	}
 	// Two tasks ran, the wait for delivery and the outcome message;
 	// each succeeded exactly once.
-	h := taskEvents(t, l.cl.SFN, executionARN(l.cfg.StateMachineARN, c.ID, viaWA))
+	h := taskEvents(t, l.cl.SFN, executionARN(l.cfg.StateMachineARN, c.ID, laneRow(viaWA)))
 	if h[sfntypes.HistoryEventTypeTaskSucceeded] != 2 || h[sfntypes.HistoryEventTypeTaskScheduled] != 2 {
 		t.Errorf("execution history %v, want two tasks scheduled and each succeeded once", h)
 	}

@@ -40,6 +40,7 @@ type Store struct {
 
 type cached struct {
 	v    Values
+	at   time.Time // when it was read
 	till time.Time
 }
 
@@ -100,10 +101,29 @@ func (s *Store) Get(ctx context.Context, arn string) (Values, error) {
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil {
 		return nil, fmt.Errorf("decode secret: %w", err)
 	}
+	now := time.Now()
 	s.mu.Lock()
-	s.cache[arn] = cached{v: v, till: time.Now().Add(s.ttl)}
+	s.cache[arn] = cached{v: v, at: now, till: now.Add(s.ttl)}
 	s.mu.Unlock()
 	return v, nil
+}
+
+// Refresh reads the secret again unless the cached copy is younger than
+// minAge, and reports whether it did. A webhook whose signature fails
+// against a cached credential calls it: the tenant may just have
+// rotated the credential, and waiting out the cache would refuse the
+// provider's genuine calls for minutes. minAge keeps a stream of forged
+// calls from turning into a stream of Secrets Manager reads.
+func (s *Store) Refresh(ctx context.Context, arn string, minAge time.Duration) (Values, bool, error) {
+	s.mu.Lock()
+	c, ok := s.cache[arn]
+	s.mu.Unlock()
+	if ok && time.Since(c.at) < minAge {
+		return c.v, false, nil
+	}
+	s.forget(arn)
+	v, err := s.Get(ctx, arn)
+	return v, err == nil, err
 }
 
 func (s *Store) forget(arn string) {

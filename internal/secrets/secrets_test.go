@@ -37,3 +37,43 @@ func TestPutGetReplace(t *testing.T) {
 		t.Errorf("Get after replace = %v, %v; want fake-2", got, err)
 	}
 }
+
+// TestRefreshSeesARotation: a webhook's copy of a credential is cached
+// for minutes; after the API stores a new one, Refresh reads it at once,
+// but not twice within minAge.
+func TestRefreshSeesARotation(t *testing.T) {
+	ctx := context.Background()
+	api := secretsmanager.NewFromConfig(awstest.Config(t))
+	prefix := awstest.Name(t, "cascade") + "/"
+	writer, webhook := New(api, prefix, time.Minute), New(api, prefix, time.Hour)
+
+	arn, err := writer.Put(ctx, "t1", "sms", Values{"webhookToken": "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := webhook.Get(ctx, arn); err != nil || v["webhookToken"] != "old" {
+		t.Fatalf("first read = %v, %v", v, err)
+	}
+	if _, err := writer.Put(ctx, "t1", "sms", Values{"webhookToken": "new"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := webhook.Get(ctx, arn); v["webhookToken"] != "old" {
+		t.Fatalf("cached read = %v, want the cached old token", v)
+	}
+	tests := []struct {
+		name       string
+		minAge     time.Duration
+		wantReread bool
+	}{
+		{"an old enough copy is read again", 0, true},
+		{"a fresh copy is not", time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, reread, err := webhook.Refresh(ctx, arn, tt.minAge)
+			if err != nil || reread != tt.wantReread || v["webhookToken"] != "new" {
+				t.Errorf("Refresh = %v, %v, %v; want new, reread %v", v, reread, err, tt.wantReread)
+			}
+		})
+	}
+}

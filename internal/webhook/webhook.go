@@ -66,7 +66,14 @@ type Store interface {
 // Secrets reads provider credentials.
 type Secrets interface {
 	Get(ctx context.Context, arn string) (secrets.Values, error)
+	// Refresh reads the credential again unless it was read less than
+	// minAge ago, and says whether it did.
+	Refresh(ctx context.Context, arn string, minAge time.Duration) (secrets.Values, bool, error)
 }
+
+// refreshAfter is how old a cached credential must be before a failed
+// signature makes the webhook read it again.
+const refreshAfter = 10 * time.Second
 
 // Handler serves one provider's webhook URL.
 type Handler struct {
@@ -144,8 +151,17 @@ func (h *Handler) serve(ctx context.Context, ev events.LambdaFunctionURLRequest)
 		return http.StatusOK, body
 	}
 	if err := h.p.Verify(req, sec); err != nil {
-		h.log.WarnContext(ctx, "webhook rejected", "tenant", tenant, "err", err)
-		return http.StatusUnauthorized, "signature: not valid"
+		// The tenant may have rotated the credential since it was
+		// cached: read it once more before refusing.
+		fresh, reread, rerr := h.secrets.Refresh(ctx, cfg.SecretARN, refreshAfter)
+		if rerr != nil {
+			h.log.ErrorContext(ctx, "secret lookup failed", "err", rerr)
+			return http.StatusInternalServerError, "try again"
+		}
+		if !reread || h.p.Verify(req, fresh) != nil {
+			h.log.WarnContext(ctx, "webhook rejected", "tenant", tenant, "err", err)
+			return http.StatusUnauthorized, "signature: not valid"
+		}
 	}
 
 	evs, left, err := parse(h.p, req)

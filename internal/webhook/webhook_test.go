@@ -56,6 +56,11 @@ func (fixedSecrets) Get(context.Context, string) (secrets.Values, error) {
 	return secrets.Values{"secret": "s3cret"}, nil
 }
 
+func (f fixedSecrets) Refresh(ctx context.Context, arn string, _ time.Duration) (secrets.Values, bool, error) {
+	v, err := f.Get(ctx, arn)
+	return v, true, err
+}
+
 // brokenStore fails every write, as a throttled or unreachable table.
 type brokenStore struct{ *dynamo.Store }
 
