@@ -313,3 +313,20 @@ func TestCancelOnlyWhatIsUnderWay(t *testing.T) {
 		})
 	}
 }
+
+func TestLaunchACancelledDraftIsAConflict(t *testing.T) {
+	a, _, _ := newAPI(t)
+	code, c := call(t, a, "t1", "POST", "/v1/campaigns", strings.Replace(goodCampaign,
+		`"audience": {"recipients": [{"phone": "9900000001", "vars": {"name": "Asha"}}]}`, `"audience": {}`, 1))
+	if code != 201 {
+		t.Fatalf("create = %d %v", code, c)
+	}
+	id := c["id"].(string)
+	if code, res := call(t, a, "t1", "POST", "/v1/campaigns/"+id+"/cancel", ""); code != 200 {
+		t.Fatalf("cancel = %d %v", code, res)
+	}
+	code, res := call(t, a, "t1", "POST", "/v1/campaigns/"+id+"/launch", "")
+	if code != 409 || !strings.HasPrefix(res["error"].(string), "state:") {
+		t.Errorf("launch after cancel = %d %v, want a 409 on state", code, res)
+	}
+}

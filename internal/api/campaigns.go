@@ -90,6 +90,11 @@ func (a *API) launch(ctx context.Context, tenant, id string) (events.APIGatewayV
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	// The state first: a cancelled campaign's missing audience is not
+	// what stops it from launching.
+	if c.State != campaign.Draft {
+		return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+	}
 	if err := validate(&c, true); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
