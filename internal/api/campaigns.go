@@ -303,7 +303,12 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 	case errors.As(err, &syn):
 		return badRequest("body: not valid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return badRequest("%s: must be %s, not %s", fieldPath(typ), jsonKind(typ.Type), typ.Value)
+		field := pathAt(raw, typ.Offset)
+		if field == "" {
+			field = fieldPath(typ)
+		}
+		msg := fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type), typ.Value)
+		return invalid([]Problem{{field, msg}})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		if name == "" {
