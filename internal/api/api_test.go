@@ -183,6 +183,11 @@ func TestChannelsHideSecrets(t *testing.T) {
 	if code != http.StatusOK || bytes.Contains(b, []byte("fake-key")) || bytes.Contains(b, []byte("token=")) {
 		t.Errorf("GET sms = %d %s; want 200 without key or token", code, b)
 	}
+	long := strings.Repeat("x", 4097)
+	code, body = call(t, a, "t1", "PUT", "/v1/channels/sms", `{"credentials":{"authKey":"`+long+`"}}`)
+	if code != 400 || !strings.HasPrefix(body["error"].(string), "credentials.authKey: at most 4096") {
+		t.Errorf("PUT sms with a 4,097-character key = %d %v; want a 400 naming credentials.authKey", code, body)
+	}
 	code, body = call(t, a, "t1", "PUT", "/v1/channels/whatsapp", `{"credentials":{}}`)
 	if code != 400 || len(body["problems"].([]any)) != 4 {
 		t.Errorf("PUT whatsapp without settings = %d %v; want 400 with 4 problems", code, body)

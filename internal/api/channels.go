@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -38,6 +40,20 @@ type channelView struct {
 // maxCredentials bounds a connection's credentials, names and values
 // together, well inside a Secrets Manager secret.
 const maxCredentials = 32 << 10
+
+// maxCredential bounds one credential's value.
+const maxCredential = 4096
+
+// sortedKeys lists a map's keys in order, so problems come out in the
+// same order every time.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
 
 // providerSpec says which provider serves a channel and which settings
 // and credentials connecting it takes.
@@ -86,8 +102,14 @@ func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel,
 	}
 	// Secrets Manager takes 64 KB a secret; more was a 500.
 	size := 0
-	for k, v := range body.Credentials {
+	for _, k := range sortedKeys(body.Credentials) {
+		v := body.Credentials[k]
 		size += len(k) + len(v)
+		// One provider token is a few hundred characters; a longer
+		// value is a paste gone wrong, and api/openapi.yaml says so.
+		if utf8.RuneCountInString(v) > maxCredential {
+			probs = append(probs, Problem{"credentials." + k, fmt.Sprintf("at most %d characters", maxCredential)})
+		}
 	}
 	if size > maxCredentials {
 		probs = append(probs, Problem{"credentials", fmt.Sprintf("at most %d bytes in all", maxCredentials)})
