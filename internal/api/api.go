@@ -91,6 +91,8 @@ type Error struct {
 	Status   int       `json:"-"`
 	Message  string    `json:"error"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Allow lists the methods a route takes, for a 405's Allow header.
+	Allow string `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -120,7 +122,11 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	}
 	var ae *Error
 	if errors.As(err, &ae) {
-		return respond(ae.Status, ae), nil
+		res := respond(ae.Status, ae)
+		if ae.Allow != "" {
+			res.Headers["Allow"] = ae.Allow
+		}
+		return res, nil
 	}
 	if errors.Is(err, dynamo.ErrNotFound) {
 		return respond(http.StatusNotFound, errNotFound), nil
@@ -164,7 +170,7 @@ func (a *API) route(ctx context.Context, tenant string, req events.APIGatewayV2H
 // wrongMethod answers a route that exists with a method it does not
 // take. The route's shape is public, so saying so leaks nothing.
 func wrongMethod(allowed string) *Error {
-	return &Error{Status: http.StatusMethodNotAllowed, Message: "method: use " + allowed}
+	return &Error{Status: http.StatusMethodNotAllowed, Message: "method: use " + allowed, Allow: allowed}
 }
 
 // campaignMethods is the one method each campaign sub-route takes.

@@ -256,6 +256,7 @@ func TestMethodsAndContentTypes(t *testing.T) {
 		{"unknown sub-route", "GET", "/v1/campaigns/" + id + "/nothing", "", 404, "not found"},
 		{"form body", "POST", "/v1/campaigns", "application/x-www-form-urlencoded", 415, "content-type: send application/json"},
 		{"text body", "PUT", "/v1/channels/sms", "text/plain", 415, "content-type: send application/json"},
+		{"DELETE a channel", "DELETE", "/v1/channels/sms", "", 405, "method: use GET, PUT"},
 		{"JSON with charset", "POST", "/v1/campaigns", "application/json; charset=utf-8", 201, ""},
 		{"problem+json", "POST", "/v1/campaigns", "application/merge-patch+json", 201, ""},
 	}
@@ -277,6 +278,10 @@ func TestMethodsAndContentTypes(t *testing.T) {
 			}
 			if res.StatusCode != tt.wantCode || !strings.Contains(res.Body, tt.wantError) {
 				t.Errorf("%s %s = %d %s, want %d with %q", tt.method, tt.path, res.StatusCode, res.Body, tt.wantCode, tt.wantError)
+			}
+			// A 405 says in its Allow header what the route takes.
+			if allow := res.Headers["Allow"]; tt.wantCode == 405 && "method: use "+allow != tt.wantError {
+				t.Errorf("Allow = %q with %q", allow, tt.wantError)
 			}
 		})
 	}

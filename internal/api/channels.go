@@ -84,7 +84,7 @@ func (a *API) channelRoute(ctx context.Context, tenant, method, name string, req
 	case http.MethodPut:
 		return a.putChannel(ctx, tenant, ch, req)
 	}
-	return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusMethodNotAllowed, Message: "method: use GET or PUT"}
+	return events.APIGatewayV2HTTPResponse{}, wrongMethod(http.MethodGet + ", " + http.MethodPut)
 }
 
 func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
