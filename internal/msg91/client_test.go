@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cascade-oss/cascade/internal/failure"
+	"github.com/cascade-oss/cascade/internal/failure/failuretest"
 	"github.com/cascade-oss/cascade/internal/msg91"
 	"github.com/cascade-oss/cascade/internal/phone"
 	"github.com/cascade-oss/cascade/internal/providersim"
@@ -69,7 +70,7 @@ func TestSendClasses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id, err := c.Send(context.Background(), template, phone.Number(tt.to), vars)
-			checkRefusal(t, err, tt.wantClass, tt.wantCode)
+			failuretest.CheckRefusal(t, err, msg91.Provider, tt.wantClass, tt.wantCode)
 			if tt.wantClass == "" && !regexp.MustCompile(`^[0-9a-f]{24}$`).MatchString(id) {
 				t.Errorf("request id = %q, want 24 hex digits", id)
 			}
@@ -77,24 +78,6 @@ func TestSendClasses(t *testing.T) {
 				t.Errorf("fake got %d sends to %s, want 1", got, tt.to)
 			}
 		})
-	}
-}
-
-func checkRefusal(t *testing.T, err error, wantClass failure.Class, wantCode string) {
-	t.Helper()
-	if wantClass == "" {
-		if err != nil {
-			t.Fatalf("error = %v, want nil", err)
-		}
-		return
-	}
-	var fe *failure.Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("error = %v, want a *failure.Error", err)
-	}
-	if fe.Class != wantClass || fe.Code != wantCode || fe.Provider != "msg91" {
-		t.Errorf("refusal = %s %s %s, want msg91 %s %s",
-			fe.Provider, fe.Class, fe.Code, wantClass, wantCode)
 	}
 }
 
@@ -114,7 +97,7 @@ func TestSendConfigRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := msg91.New(srv.Client(), srv.URL, tt.key)
 			_, err := c.Send(context.Background(), tt.template, "+919900000001", vars)
-			checkRefusal(t, err, failure.ConfigError, tt.wantCode)
+			failuretest.CheckRefusal(t, err, msg91.Provider, failure.ConfigError, tt.wantCode)
 		})
 	}
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cascade-oss/cascade/internal/campaign"
 	"github.com/cascade-oss/cascade/internal/failure"
+	"github.com/cascade-oss/cascade/internal/failure/failuretest"
 	"github.com/cascade-oss/cascade/internal/phone"
 	"github.com/cascade-oss/cascade/internal/providersim"
 	"github.com/cascade-oss/cascade/internal/rbm"
@@ -73,31 +74,11 @@ func TestSendClasses(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := c.Send(context.Background(), phone.Number(tt.to), uuid(i), text, time.Hour)
-			checkRefusal(t, err, tt.wantClass, tt.wantCode)
+			failuretest.CheckRefusal(t, err, rbm.Provider, tt.wantClass, tt.wantCode)
 			if got := f.Sends(tt.to); got != 1 {
 				t.Errorf("fake got %d sends to %s, want 1", got, tt.to)
 			}
 		})
-	}
-}
-
-// checkRefusal checks err is nil when wantClass is empty, else a
-// *failure.Error of that class and code.
-func checkRefusal(t *testing.T, err error, wantClass failure.Class, wantCode string) {
-	t.Helper()
-	if wantClass == "" {
-		if err != nil {
-			t.Fatalf("error = %v, want nil", err)
-		}
-		return
-	}
-	var fe *failure.Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("error = %v, want a *failure.Error", err)
-	}
-	if fe.Class != wantClass || fe.Code != wantCode || fe.Provider != "rbm" {
-		t.Errorf("refusal = %s %s %s, want rbm %s %s",
-			fe.Provider, fe.Class, fe.Code, wantClass, wantCode)
 	}
 }
 
@@ -124,7 +105,7 @@ func TestSendConfigRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := rbm.New(srv.Client(), srv.URL, tt.agent, tt.token)
 			err := c.Send(context.Background(), "+919900000001", tt.id, tt.msg, 0)
-			checkRefusal(t, err, tt.wantClass, tt.wantCode)
+			failuretest.CheckRefusal(t, err, rbm.Provider, tt.wantClass, tt.wantCode)
 		})
 	}
 
@@ -201,7 +182,7 @@ func TestRevoke(t *testing.T) {
 
 	bad := rbm.New(srv.Client(), srv.URL, agentID, "ya29.OTHER")
 	_, err := bad.Revoke(ctx, "+919900000001", uuid(0))
-	checkRefusal(t, err, failure.ConfigError, "401")
+	failuretest.CheckRefusal(t, err, rbm.Provider, failure.ConfigError, "401")
 }
 
 // TestRevokeBeforeLateDelivery checks a revoke wins over a delivery

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cascade-oss/cascade/internal/failure"
+	"github.com/cascade-oss/cascade/internal/failure/failuretest"
 	"github.com/cascade-oss/cascade/internal/phone"
 	"github.com/cascade-oss/cascade/internal/providersim"
 	"github.com/cascade-oss/cascade/internal/whatsapp"
@@ -79,7 +80,7 @@ func TestSendClasses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wamid, err := c.Send(context.Background(), message(tt.to))
-			checkRefusal(t, err, tt.wantClass, tt.wantCode)
+			failuretest.CheckRefusal(t, err, whatsapp.Provider, tt.wantClass, tt.wantCode)
 			if tt.wantClass == "" && !strings.HasPrefix(wamid, "wamid.") {
 				t.Errorf("Send() wamid = %q, want a wamid", wamid)
 			}
@@ -87,26 +88,6 @@ func TestSendClasses(t *testing.T) {
 				t.Errorf("fake got %d sends to %s, want 1", got, tt.to)
 			}
 		})
-	}
-}
-
-// checkRefusal checks err is nil when wantClass is empty, else a
-// *failure.Error of that class and code.
-func checkRefusal(t *testing.T, err error, wantClass failure.Class, wantCode string) {
-	t.Helper()
-	if wantClass == "" {
-		if err != nil {
-			t.Fatalf("Send() error = %v, want nil", err)
-		}
-		return
-	}
-	var fe *failure.Error
-	if !errors.As(err, &fe) {
-		t.Fatalf("Send() error = %v, want a *failure.Error", err)
-	}
-	if fe.Class != wantClass || fe.Code != wantCode || fe.Provider != "whatsapp" {
-		t.Errorf("Send() refusal = %s %s %s, want whatsapp %s %s",
-			fe.Provider, fe.Class, fe.Code, wantClass, wantCode)
 	}
 }
 
@@ -165,7 +146,7 @@ func TestSendConfigRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := whatsapp.New(srv.Client(), srv.URL, "v25.0", tt.pnid, tt.token)
 			_, err := c.Send(context.Background(), tt.msg)
-			checkRefusal(t, err, failure.ConfigError, tt.wantCode)
+			failuretest.CheckRefusal(t, err, whatsapp.Provider, failure.ConfigError, tt.wantCode)
 		})
 	}
 }
