@@ -173,7 +173,8 @@ func wrongMethod(allowed string) *Error {
 	return &Error{Status: http.StatusMethodNotAllowed, Message: "method: use " + allowed, Allow: allowed}
 }
 
-// campaignMethods is the one method each campaign sub-route takes.
+// campaignMethods is the one method each campaign sub-route takes; a
+// report's own route, reports/{reportId}, takes GET.
 var campaignMethods = map[string]string{
 	"": http.MethodGet, "stats": http.MethodGet, "launch": http.MethodPost, "cancel": http.MethodPost,
 	"audience-upload-url": http.MethodPost, "reports": http.MethodPost,
@@ -184,29 +185,33 @@ func (a *API) campaignRoute(ctx context.Context, tenant, method string, p []stri
 	if !ValidID(id) {
 		return events.APIGatewayV2HTTPResponse{}, errNotFound
 	}
-	sub := strings.Join(p[1:], "/")
-	switch {
-	case sub == "" && method == http.MethodGet:
-		return a.get(ctx, tenant, id)
-	case sub == "stats" && method == http.MethodGet:
-		return a.stats(ctx, tenant, id)
-	case sub == "launch" && method == http.MethodPost:
-		return a.launch(ctx, tenant, id)
-	case sub == "cancel" && method == http.MethodPost:
-		return a.cancel(ctx, tenant, id)
-	case sub == "audience-upload-url" && method == http.MethodPost:
-		return a.uploadURL(ctx, tenant, id)
-	case sub == "reports" && method == http.MethodPost:
-		return a.requestReport(ctx, tenant, id, req)
-	case len(p) == 3 && p[1] == "reports" && method == http.MethodGet:
+	if len(p) == 3 && p[1] == "reports" {
+		if method != http.MethodGet {
+			return events.APIGatewayV2HTTPResponse{}, wrongMethod(http.MethodGet)
+		}
 		return a.getReport(ctx, tenant, id, p[2])
-	case len(p) == 3 && p[1] == "reports":
-		return events.APIGatewayV2HTTPResponse{}, wrongMethod(http.MethodGet)
 	}
-	if m, ok := campaignMethods[sub]; ok {
-		return events.APIGatewayV2HTTPResponse{}, wrongMethod(m)
+	sub := strings.Join(p[1:], "/")
+	want, ok := campaignMethods[sub]
+	if !ok {
+		return events.APIGatewayV2HTTPResponse{}, errNotFound
 	}
-	return events.APIGatewayV2HTTPResponse{}, errNotFound
+	if method != want {
+		return events.APIGatewayV2HTTPResponse{}, wrongMethod(want)
+	}
+	switch sub {
+	case "stats":
+		return a.stats(ctx, tenant, id)
+	case "launch":
+		return a.launch(ctx, tenant, id)
+	case "cancel":
+		return a.cancel(ctx, tenant, id)
+	case "audience-upload-url":
+		return a.uploadURL(ctx, tenant, id)
+	case "reports":
+		return a.requestReport(ctx, tenant, id, req)
+	}
+	return a.get(ctx, tenant, id)
 }
 
 func respond(code int, body any) events.APIGatewayV2HTTPResponse {

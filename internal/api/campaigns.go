@@ -303,9 +303,11 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 	case errors.As(err, &syn):
 		return badRequest("body: not valid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
+		// Decode has checked the whole body's syntax before it reports
+		// a type, so the walk reaches the offset; "" is the body itself.
 		field := pathAt(raw, typ.Offset)
 		if field == "" {
-			field = fieldPath(typ)
+			field = "body"
 		}
 		msg := fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type), typ.Value)
 		return invalid([]Problem{{field, msg}})
@@ -320,9 +322,6 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, v any) error {
 	return badRequest("body: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
-// fieldPath names the field as the API's documents do. encoding/json
-// puts the embedded Campaign's Go name in front, which means nothing
-// to a client; it does not say which array element was wrong.
 // header reads a request header by name in any case: API Gateway
 // lower-cases names, but a test or another front door may not.
 func header(h map[string]string, name string) string {
@@ -340,14 +339,6 @@ func header(h map[string]string, name string) string {
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
-}
-
-func fieldPath(e *json.UnmarshalTypeError) string {
-	f := strings.TrimPrefix(e.Field, "Campaign.")
-	if f == "" || f == "Campaign" {
-		return "body"
-	}
-	return f
 }
 
 // jsonKind says in JSON's words what a Go type decodes from, so an

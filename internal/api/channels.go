@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -43,17 +44,6 @@ const maxCredentials = 32 << 10
 
 // maxCredential bounds one credential's value.
 const maxCredential = 4096
-
-// sortedKeys lists a map's keys in order, so problems come out in the
-// same order every time.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // providerSpec says which provider serves a channel and which settings
 // and credentials connecting it takes.
@@ -102,7 +92,8 @@ func (a *API) putChannel(ctx context.Context, tenant string, ch channel.Channel,
 	}
 	// Secrets Manager takes 64 KB a secret; more was a 500.
 	size := 0
-	for _, k := range sortedKeys(body.Credentials) {
+	// In order, so problems come out the same way every time.
+	for _, k := range slices.Sorted(maps.Keys(body.Credentials)) {
 		v := body.Credentials[k]
 		size += len(k) + len(v)
 		// One provider token is a few hundred characters; a longer
