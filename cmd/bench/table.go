@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,12 +29,7 @@ func printTables(w io.Writer, r results.Results) {
 	printTargets(w, r.Targets)
 	if len(r.NotRun) > 0 {
 		fmt.Fprintln(w, "\nNot run or incomplete:")
-		keys := make([]string, 0, len(r.NotRun))
-		for k := range r.NotRun {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(r.NotRun)) {
 			fmt.Fprintf(w, "  %s: %s\n", k, tail(r.NotRun[k], 600))
 		}
 	}
@@ -133,13 +130,8 @@ func printE2E(w io.Writer, e results.E2E) {
 }
 
 func outcomes(m map[string]int64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")

@@ -1,7 +1,8 @@
 package stack
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
@@ -43,19 +44,10 @@ func (s *CascadeStack) newStateMachine(p CascadeStackProps) awsstepfunctions.Sta
 			},
 			TracingEnabled: jsii.Bool(true),
 		})
-	for _, consumer := range sortedValues(PlaceholderQueues) {
+	for _, consumer := range slices.Sorted(maps.Values(PlaceholderQueues)) {
 		s.Queues[consumer].Grant(sm, jsii.String("sqs:SendMessage"))
 	}
 	s.accept(sm.Role(), wildcardRule, logDeliveryReason, "Resource::*")
 	s.accept(sm, "AwsSolutions-SF1", logLevelReason)
 	return sm
-}
-
-func sortedValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,7 +96,8 @@ func (s *Store) counterAdd(campaign, scope string, shard int, adds map[string]in
 	names := map[string]string{}
 	vals := map[string]types.AttributeValue{}
 	var parts []string
-	for i, name := range sortedKeys(adds) {
+	// In order, so the same counters make the same expression.
+	for i, name := range slices.Sorted(maps.Keys(adds)) {
 		names[fmt.Sprintf("#c%d", i)] = name
 		vals[fmt.Sprintf(":c%d", i)] = num(adds[name])
 		parts = append(parts, fmt.Sprintf("#c%d :c%d", i, i))
