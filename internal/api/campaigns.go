@@ -93,7 +93,7 @@ func (a *API) launch(ctx context.Context, tenant, id string) (events.APIGatewayV
 	// The state first: a cancelled campaign's missing audience is not
 	// what stops it from launching.
 	if c.State != campaign.Draft {
-		return events.APIGatewayV2HTTPResponse{}, &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+		return events.APIGatewayV2HTTPResponse{}, errNotDraft
 	}
 	if err := validate(&c, true); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -114,7 +114,7 @@ func (a *API) start(ctx context.Context, c *campaign.Campaign) error {
 	tenant, id := c.Tenant, c.ID
 	err := a.store.SetCampaignState(ctx, tenant, id, campaign.Launching, campaign.Draft)
 	if errors.Is(err, dynamo.ErrConflict) {
-		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+		return errNotDraft
 	}
 	if err != nil {
 		return err
@@ -207,9 +207,6 @@ func (a *API) seal(ctx context.Context, c *campaign.Campaign) error {
 	if c.Audience.S3Key == "" {
 		return nil
 	}
-	if c.State != campaign.Draft {
-		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
-	}
 	sealed := sealedKey(c.Tenant, c.ID)
 	head, err := a.uploads.Seal(ctx, c.Audience.S3Key, sealed, audienceHeadBytes)
 	if errors.Is(err, ErrNoUpload) {
@@ -223,7 +220,7 @@ func (a *API) seal(ctx context.Context, c *campaign.Campaign) error {
 	}
 	err = a.store.SetAudienceKey(ctx, c.Tenant, c.ID, sealed)
 	if errors.Is(err, dynamo.ErrConflict) {
-		return &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
+		return errNotDraft
 	}
 	if err != nil {
 		return err
@@ -231,6 +228,9 @@ func (a *API) seal(ctx context.Context, c *campaign.Campaign) error {
 	c.Audience.S3Key = sealed
 	return nil
 }
+
+// errNotDraft answers a launch of a campaign that is no longer a draft.
+var errNotDraft = &Error{Status: http.StatusConflict, Message: "state: campaign was already launched or cancelled"}
 
 // audienceHeadBytes is how much of an audience file launch reads to
 // check it: the header row and the first data row.
